@@ -1,0 +1,142 @@
+import type { Clock } from '../../clock.ts';
+
+/**
+ * The Slack emulator: a Slack Web API on loopback plus the "Slack side" of a workspace, which
+ * signs requests into the app's /slack/events (HTTP mode) or sends envelopes over the Socket Mode
+ * WebSocket. It backs the local shell and the "through Slack" test tier, and enforces Slack's
+ * documented limits so a test sees what a real workspace would answer.
+ */
+
+export interface EmulatedUser {
+  id: string;
+  name: string;
+  /** Workspace guest (single- or multi-channel): Slack's is_restricted / is_ultra_restricted. */
+  guest?: boolean;
+  /** Member of another workspace (Slack Connect): a different team_id. */
+  teamId?: string;
+  isBot?: boolean;
+}
+
+export interface EmulatedChannel {
+  id: string;
+  name: string;
+  isPrivate?: boolean;
+  isIm?: boolean;
+  /** User ids; the bot user is a member only when listed here (or after conversations.join). */
+  members: string[];
+}
+
+export interface EmulatorOptions {
+  clock: Clock;
+  /** Signs requests sent to the app (v0 HMAC). */
+  signingSecret: string;
+  botToken: string;
+  /** When set, apps.connections.open accepts it and Socket Mode is available. */
+  appToken?: string;
+  team?: { id: string; domain: string };
+  bot?: { userId: string; botId: string; name: string };
+  users?: EmulatedUser[];
+  channels?: EmulatedChannel[];
+  usergroups?: Array<{ id: string; handle: string; users: string[] }>;
+  /** Rate tiers and per-channel posting limit are enforced unless false. */
+  enforceRateLimits?: boolean;
+}
+
+export interface RecordedCall {
+  method: string;
+  /** Parsed arguments (form or JSON body), token removed. */
+  args: Record<string, unknown>;
+  at: number;
+  /** What the emulator answered. */
+  status: number;
+  response: Record<string, unknown>;
+}
+
+export interface EmulatedMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  user?: string;
+  botId?: string;
+  text: string;
+  blocks?: unknown[];
+  attachments?: unknown[];
+  /** Set when edited by chat.update or a response_url replace. */
+  edited?: { at: number; count: number };
+  files?: Array<{ id: string; name: string; title?: string; content: string }>;
+  reactions?: Array<{ name: string; users: string[] }>;
+  pinned?: boolean;
+}
+
+export interface EmulatedEphemeral {
+  channel: string;
+  user: string;
+  threadTs?: string;
+  text: string;
+  blocks?: unknown[];
+  at: number;
+  /** How it was delivered. */
+  via: 'chat.postEphemeral' | 'response_url';
+}
+
+export interface AppResponse {
+  status: number;
+  body: string;
+  /** Parsed JSON body when the app answered JSON (e.g. an ack with a payload). */
+  json?: unknown;
+}
+
+export interface SignedRequestOptions {
+  /** Seconds since the epoch. Default: now by the wall clock (Bolt checks it against Date.now()). */
+  timestamp?: number;
+  /** Overrides the computed signature (for bad-signature tests). */
+  signature?: string;
+  headers?: Record<string, string>;
+}
+
+export interface SlackEmulator {
+  /** Web API base URL ending in `/api/`, for SLACK_API_URL. */
+  readonly apiUrl: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Where signed HTTP requests go, e.g. http://127.0.0.1:3000/slack/events. */
+  setEventsUrl(url: string): void;
+
+  // ---- what the app did -------------------------------------------------
+  readonly calls: readonly RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  /** Top-level messages of a channel, oldest first. */
+  messages(channel: string): EmulatedMessage[];
+  /** Replies in a thread, oldest first (the parent excluded). */
+  replies(channel: string, threadTs: string): EmulatedMessage[];
+  ephemerals(filter?: { user?: string; channel?: string }): EmulatedEphemeral[];
+  /** Views opened by views.open / views.update, keyed by view id. */
+  views(): Array<{ id: string; user: string; view: Record<string, unknown> }>;
+  /** App Home as last published per user. */
+  home(user: string): Record<string, unknown> | undefined;
+  /** Notified on every state change (the local shell redraws from it). */
+  onChange(listener: (change: { kind: 'message' | 'update' | 'ephemeral' | 'view' | 'home' | 'file'; channel?: string; ts?: string }) => void): () => void;
+  /** Resolves when no delivery to the app is in flight and the app made no call for `quietMs`. */
+  settle(quietMs?: number): Promise<void>;
+
+  // ---- what a person does (signed HTTP, or Socket Mode when a client is connected) ----
+  slashCommand(args: { user: string; channel: string; text: string; command?: string }): Promise<AppResponse>;
+  /** Posts the message (visible in state) and delivers app_mention plus message events. */
+  mention(args: { user: string; channel: string; text: string; threadTs?: string }): Promise<{ ts: string; responses: AppResponse[] }>;
+  /** A plain message by a user or an integration (message event; bot_message when botId set). */
+  userMessage(args: { user?: string; botId?: string; channel: string; text: string; threadTs?: string; attachments?: unknown[]; subtype?: string }): Promise<{ ts: string; response: AppResponse }>;
+  /** Clicks a button found by action_id on a message (or an ephemeral's blocks). */
+  clickButton(args: { user: string; channel: string; messageTs: string; actionId: string; value?: string }): Promise<AppResponse>;
+  /** Submits an open view with state values keyed block_id → action_id → value. */
+  submitView(args: { user: string; viewId: string; values: Record<string, Record<string, unknown>> }): Promise<AppResponse>;
+  openHome(user: string): Promise<AppResponse>;
+  addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<AppResponse>;
+  /** Sends a raw body (a fixture) as Slack would: signed unless told otherwise. */
+  sendRaw(body: string, contentType: 'application/json' | 'application/x-www-form-urlencoded', options?: SignedRequestOptions): Promise<AppResponse>;
+
+  // ---- workspace setup --------------------------------------------------
+  addUser(user: EmulatedUser): void;
+  addChannel(channel: EmulatedChannel): void;
+  readonly botUserId: string;
+  readonly teamId: string;
+}
