@@ -15,6 +15,8 @@ export interface EmulatedUser {
   /** Member of another workspace (Slack Connect): a different team_id. */
   teamId?: string;
   isBot?: boolean;
+  /** With `guest`: a single-channel guest (is_ultra_restricted) rather than a multi-channel one. */
+  singleChannelGuest?: boolean;
 }
 
 export interface EmulatedChannel {
@@ -40,6 +42,10 @@ export interface EmulatorOptions {
   usergroups?: Array<{ id: string; handle: string; users: string[] }>;
   /** Rate tiers and per-channel posting limit are enforced unless false. */
   enforceRateLimits?: boolean;
+  /** api_app_id of the app; default A0OPSBOT. */
+  appId?: string;
+  /** How long (real ms) Slack waits for the app's ack before giving up; default 3000, Slack's window. */
+  ackTimeoutMs?: number;
 }
 
 export interface RecordedCall {
@@ -58,9 +64,13 @@ export interface EmulatedMessage {
   threadTs?: string;
   user?: string;
   botId?: string;
+  /** e.g. 'bot_message' (integrations, response_url posts), 'file_share'. */
+  subtype?: string;
   text: string;
   blocks?: unknown[];
   attachments?: unknown[];
+  /** A thread reply also shown in the channel (reply_broadcast). */
+  replyBroadcast?: boolean;
   /** Set when edited by chat.update or a response_url replace. */
   edited?: { at: number; count: number };
   files?: Array<{ id: string; name: string; title?: string; content: string }>;
@@ -69,6 +79,8 @@ export interface EmulatedMessage {
 }
 
 export interface EmulatedEphemeral {
+  /** The message_ts Slack answers with; clickButton finds ephemeral buttons by it. */
+  ts: string;
   channel: string;
   user: string;
   threadTs?: string;
@@ -76,7 +88,7 @@ export interface EmulatedEphemeral {
   blocks?: unknown[];
   at: number;
   /** How it was delivered. */
-  via: 'chat.postEphemeral' | 'response_url';
+  via: 'chat.postEphemeral' | 'response_url' | 'ack';
 }
 
 export interface AppResponse {
@@ -84,6 +96,11 @@ export interface AppResponse {
   body: string;
   /** Parsed JSON body when the app answered JSON (e.g. an ack with a payload). */
   json?: unknown;
+  /**
+   * Set when there was no answer: the app did not ack within the ack timeout, could not be reached,
+   * or Slack would not have sent the request at all (e.g. a message in a channel the bot is not in).
+   */
+  error?: 'http_timeout' | 'connection_failed' | 'not_delivered';
 }
 
 export interface SignedRequestOptions {
@@ -92,7 +109,36 @@ export interface SignedRequestOptions {
   /** Overrides the computed signature (for bad-signature tests). */
   signature?: string;
   headers?: Record<string, string>;
+  /** A Slack retry: X-Slack-Retry-Num / X-Slack-Retry-Reason (retry_attempt / retry_reason on Socket Mode). */
+  retry?: { num: number; reason: string };
+  /** Force the transport; default Socket Mode when a client is connected, else HTTP. */
+  via?: 'http' | 'socket';
 }
+
+/** One request the emulator sent to the app (kept so tests can inspect and re-send it). */
+export interface Delivery {
+  id: number;
+  kind: 'events_api' | 'slash_commands' | 'interactive';
+  contentType: 'application/json' | 'application/x-www-form-urlencoded';
+  /** The exact body sent (over Socket Mode: the same body, carried as the envelope's payload). */
+  body: string;
+  /** Event id of an events_api delivery; a redelivery keeps it. */
+  eventId?: string;
+  /** Event type (app_mention, message, …), command, or interactive payload type. */
+  type: string;
+  via: 'http' | 'socket';
+  retry?: { num: number; reason: string };
+  /** Clock time when sent. */
+  at: number;
+  /** Set once the app answered (or failed to). */
+  response?: AppResponse;
+}
+
+/**
+ * A Web API rate limit. Slack's tiers are a number of calls per minute per method; chat.postMessage
+ * is limited per channel (about one per second, short bursts allowed).
+ */
+export type RateLimitRule = { perMinute: number } | { perSecond: number; burst: number; per: 'channel' };
 
 export interface SlackEmulator {
   /** Web API base URL ending in `/api/`, for SLACK_API_URL. */
@@ -111,13 +157,16 @@ export interface SlackEmulator {
   replies(channel: string, threadTs: string): EmulatedMessage[];
   ephemerals(filter?: { user?: string; channel?: string }): EmulatedEphemeral[];
   /** Views opened by views.open / views.update, keyed by view id. */
-  views(): Array<{ id: string; user: string; view: Record<string, unknown> }>;
+  views(): Array<{ id: string; user: string; view: Record<string, unknown>; errors?: Record<string, string> }>;
   /** App Home as last published per user. */
   home(user: string): Record<string, unknown> | undefined;
   /** Notified on every state change (the local shell redraws from it). */
   onChange(listener: (change: { kind: 'message' | 'update' | 'ephemeral' | 'view' | 'home' | 'file'; channel?: string; ts?: string }) => void): () => void;
-  /** Resolves when no delivery to the app is in flight and the app made no call for `quietMs`. */
-  settle(quietMs?: number): Promise<void>;
+  /**
+   * Resolves when no delivery to the app is in flight and the app made no call for `quietMs` of real
+   * time; rejects after `timeoutMs` (default 10 s) naming what is still busy.
+   */
+  settle(quietMs?: number, timeoutMs?: number): Promise<void>;
 
   // ---- what a person does (signed HTTP, or Socket Mode when a client is connected) ----
   slashCommand(args: { user: string; channel: string; text: string; command?: string }): Promise<AppResponse>;
@@ -133,10 +182,29 @@ export interface SlackEmulator {
   addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<AppResponse>;
   /** Sends a raw body (a fixture) as Slack would: signed unless told otherwise. */
   sendRaw(body: string, contentType: 'application/json' | 'application/x-www-form-urlencoded', options?: SignedRequestOptions): Promise<AppResponse>;
+  /**
+   * Re-sends a delivery as a Slack retry: same body and event_id, with X-Slack-Retry-Num (default
+   * the delivery's + 1) and X-Slack-Retry-Reason (default http_timeout). Default: the last delivery.
+   */
+  redeliver(delivery?: Delivery, retry?: { num?: number; reason?: string }): Promise<AppResponse>;
+  /** Everything sent to the app, oldest first (including echoes of the bot's own messages). */
+  deliveries(): readonly Delivery[];
+  /** A trigger_id as Slack issues with an interaction (valid 3 s of clock time), for the shell and tests. */
+  issueTriggerId(user: string): string;
+
+  // ---- limits ----------------------------------------------------------------
+  /** Overrides one method's rate limit; null removes it. Tests lower a tier to provoke a 429 cheaply. */
+  setRateLimit(method: string, rule: RateLimitRule | null): void;
 
   // ---- workspace setup --------------------------------------------------
   addUser(user: EmulatedUser): void;
   addChannel(channel: EmulatedChannel): void;
+  channels(): EmulatedChannel[];
+  users(): EmulatedUser[];
   readonly botUserId: string;
+  readonly botId: string;
   readonly teamId: string;
+  readonly appId: string;
+  /** Socket Mode connections currently open. */
+  readonly socketModeConnections: number;
 }

@@ -1,0 +1,227 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import { bootstrapAdmins } from './commands/bootstrap-admins.ts';
+import type { Invocation } from './commands/command.ts';
+import { createDispatcher } from './commands/dispatch.ts';
+import { builtinCommands } from './commands/index.ts';
+import { createRegistry } from './commands/registry.ts';
+import type { Config } from './config.ts';
+import { ConfigError, errorMessage } from './errors.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createHttpServer, type Route, sendJson } from './http/server.ts';
+import { boltLogger } from './logger.ts';
+import { type BoltSlack, createBoltSlack } from './slack/bolt-app.ts';
+import { createCallerResolver } from './slack/caller-resolver.ts';
+import type { ChatPort } from './slack/chat-port.ts';
+import { createInboxWorker } from './slack/inbox-worker.ts';
+import { createIntake } from './slack/intake.ts';
+import { createOutbox } from './slack/outbox.ts';
+import { createReplier } from './slack/replier.ts';
+import { createRequestHandlers } from './slack/request-handlers.ts';
+import { createSlackChat } from './slack/slack-chat.ts';
+import { createWebClient, webClientOptions } from './slack/web-client.ts';
+import { openDatabase } from './store/open-database.ts';
+import { createStore } from './store/store.ts';
+import type { Store } from './store/types.ts';
+
+export interface HostInfo {
+  hostname: string;
+  pid: number;
+  isProcessAlive(pid: number): boolean;
+}
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  host: HostInfo;
+}
+
+export interface OpsApp {
+  readonly store: Store;
+  readonly chat: ChatPort;
+  readonly metrics: ReturnType<typeof createMetrics>;
+  /** Starts listening and working; resolves with the HTTP base URL. */
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+  /** Resolves when no accepted request is being worked on (tests and the local shell wait on it). */
+  idle(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 10_000;
+const RETENTION_SWEEP_MS = 60 * 60_000;
+
+/** The composition root: wires every service from its dependencies and starts nothing. */
+export function createApp(deps: AppDeps): OpsApp {
+  const { config, clock } = deps;
+  const log = deps.log;
+  const { botToken } = config.slack;
+  if (!botToken) throw new ConfigError('SLACK_BOT_TOKEN: required to start the Slack app');
+
+  const store = createStore(openDatabase(config.databasePath), { isProcessAlive: deps.host.isProcessAlive });
+  const metrics = createMetrics();
+  const slackLogger = boltLogger(log.child({ component: 'slack' }));
+  const clientOptions = webClientOptions({ apiUrl: config.slack.apiUrl, logger: slackLogger });
+  const client = createWebClient({ token: botToken, apiUrl: config.slack.apiUrl, logger: slackLogger });
+  const outbox = createOutbox({
+    client,
+    clock,
+    log: log.child({ component: 'outbox' }),
+    onDepthChange: (depth: number) => metrics.outboxDepth.set(depth),
+    onCall: (method: string, outcome: string) => metrics.slackCalls.inc({ method, outcome }),
+  });
+  const chat = createSlackChat({ outbox, client, log: log.child({ component: 'chat' }) });
+
+  let bot: { userId: string; botId: string; teamId: string } | undefined;
+  const intake = createIntake({ store, clock, log: log.child({ component: 'intake' }), command: config.slack.command, alertChannels: config.alerts.channels });
+
+  const registry = createRegistry(builtinCommands);
+  const dispatcher = createDispatcher({ registry, store, clock, commandPrefix: config.slack.command, deps: { store, registry } });
+  const callers = createCallerResolver({
+    roles: store.roles,
+    client,
+    clock,
+    log,
+    policy: { memberRole: config.policy.roles.default, guestRole: config.policy.roles.guests },
+    teamId: () => bot?.teamId,
+  });
+
+  const dispatch = async (invocation: Invocation, requestLog: Logger) => {
+    const caller = await callers.resolve(invocation.userId);
+    const reply = createReplier({ chat, invocation, log: requestLog });
+    const result = await dispatcher.dispatch(invocation, caller, reply, requestLog);
+    metrics.commands.inc({ command: result.command ?? 'unknown', outcome: result.outcome });
+  };
+
+  const worker = createInboxWorker({
+    store,
+    clock,
+    log: log.child({ component: 'inbox' }),
+    handlers: createRequestHandlers({
+      chat,
+      callers,
+      dispatch,
+      makeReplier: (invocation, requestLog) => createReplier({ chat, invocation, log: requestLog }),
+      botUserId: () => bot?.userId,
+      commandName: config.slack.command,
+    }),
+    onDepthChange: (depth) => metrics.inboxDepth.set(depth),
+  });
+
+  let slack: BoltSlack | undefined;
+  const slackEvents = (req: IncomingMessage, res: ServerResponse) => {
+    // Until auth.test has passed there is no app to hand the request to; Slack retries a 503.
+    if (!slack?.requestListener) return sendJson(res, 503, { ok: false, error: 'starting' });
+    slack.requestListener(req, res);
+  };
+  const routes: Route[] = [
+    { method: 'POST', path: '/slack/events', handler: slackEvents },
+    { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      handler: (_req, res) => {
+        const checks = { database: databaseOk(store), slack: bot !== undefined };
+        sendJson(res, checks.database && checks.slack ? 200 : 503, { ok: checks.database && checks.slack, checks });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async (_req, res) => {
+        metrics.inboxDepth.set(store.inbox.depth());
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      },
+    },
+  ];
+  const http = createHttpServer(routes, log.child({ component: 'http' }));
+
+  const owner = `${deps.host.hostname}:${deps.host.pid}:${clock.now()}`;
+  const timers: Array<() => void> = [];
+  const every = (ms: number, fn: () => void) => {
+    const tick = () => {
+      try {
+        fn();
+      } catch (err) {
+        log.error({ err }, 'periodic task failed');
+      }
+      timers.push(clock.setTimer(tick, ms));
+    };
+    timers.push(clock.setTimer(tick, ms));
+  };
+
+  async function authTest(): Promise<{ userId: string; botId: string; teamId: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await client.auth.test();
+        return { userId: String(res.user_id), botId: String(res.bot_id), teamId: String(res.team_id) };
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code === 'invalid_auth' || code === 'not_authed' || code === 'account_inactive' || code === 'token_revoked') {
+          throw new ConfigError(`SLACK_BOT_TOKEN: Slack rejected the token (${code}); copy the Bot User OAuth Token again`);
+        }
+        log.warn({ err, attempt }, 'auth.test failed; retrying');
+        await clock.sleep(Math.min(30_000, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  return {
+    store,
+    chat,
+    metrics,
+    async start() {
+      store.lock.acquire({ owner, host: deps.host.hostname, pid: deps.host.pid }, clock.now());
+      bootstrapAdmins(store, config.admins, clock.now());
+      const { url } = await http.listen(config.http.port, config.http.host);
+      bot = await authTest();
+      intake.setBot({ userId: bot.userId, botId: bot.botId });
+      slack = createBoltSlack({
+        mode: config.mode === 'socket' ? 'socket' : 'http',
+        botToken,
+        signingSecret: config.slack.signingSecret,
+        appToken: config.slack.appToken,
+        command: config.slack.command,
+        bot,
+        clientOptions,
+        logger: slackLogger,
+        intake,
+        onAccepted: (id) => worker.schedule(id),
+        onAck: (ms) => metrics.ackLatency.observe(ms / 1000),
+      });
+      await slack.start();
+      worker.resumeUnfinished();
+      every(HEARTBEAT_MS, () => store.lock.heartbeat(owner, clock.now()));
+      every(RETENTION_SWEEP_MS, () => {
+        const now = clock.now();
+        store.events.prune(now - config.policy.retention.processedEventsMs);
+        store.inbox.prune(now - config.policy.retention.inboxMs);
+      });
+      log.info({ url, mode: config.mode, bot: bot.userId, dryRun: config.dryRun }, 'opsbot started');
+      return { url };
+    },
+    async stop() {
+      for (const cancel of timers.splice(0)) cancel();
+      await http.close();
+      await slack?.stop();
+      await worker.stop();
+      await outbox.drain().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'outbox not drained'));
+      outbox.stop();
+      store.lock.release(owner);
+      store.close();
+    },
+    idle: () => worker.idle(),
+  };
+}
+
+function databaseOk(store: Store): boolean {
+  try {
+    store.db.prepare('select 1').get();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,38 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per app instance (never prom-client's global), so tests and benches can run several. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'opsbot_' });
+  return {
+    registry,
+    commands: new Counter({
+      name: 'opsbot_commands_total',
+      help: 'Commands run, by command name and outcome (ok, error, denied, invalid, unknown).',
+      labelNames: ['command', 'outcome'] as const,
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: 'opsbot_ack_latency_seconds',
+      help: 'Time from a Slack request reaching the app to its acknowledgement.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'opsbot_slack_requests_total',
+      help: 'Slack requests received, by kind and intake outcome (accepted, duplicate, ignored).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    slackCalls: new Counter({
+      name: 'opsbot_slack_api_calls_total',
+      help: 'Slack Web API calls, by method and outcome (ok, error, rate_limited, retried).',
+      labelNames: ['method', 'outcome'] as const,
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({ name: 'opsbot_outbox_depth', help: 'Slack calls waiting in the outbox.', registers: [registry] }),
+    inboxDepth: new Gauge({ name: 'opsbot_inbox_depth', help: 'Accepted requests not yet finished.', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+/**
+ * The only file that reads process.env and argv, or touches the process: it loads the
+ * configuration, builds the app through app.ts and runs one CLI command.
+ */
+import { randomBytes } from 'node:crypto';
+import { fstatSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { createApp, type HostInfo } from './app.ts';
+import { systemClock } from './clock.ts';
+import { type Config, loadConfig } from './config.ts';
+import { ConfigError, errorMessage, OpsError } from './errors.ts';
+import { createSlackEmulator } from './local/emulator/index.ts';
+import { runShell } from './local/shell.ts';
+import { createLogger } from './logger.ts';
+import { createRedactor } from './redact.ts';
+import { backupDatabase } from './store/backup.ts';
+import { SCHEMA_VERSION } from './store/migrations.ts';
+import { openDatabase } from './store/open-database.ts';
+
+const USAGE = `Usage: opsbot <command>
+
+  start            Run opsbot: Slack when its tokens are set; otherwise (outside production) the local shell
+  shell            Run the local shell (an emulated Slack workspace in your terminal), whatever is set
+  validate         Check opsbot.yaml (and workflows/, playbooks/ once they hold definitions)
+  migrate          Create or upgrade the database at DATABASE_PATH
+  backup FILE      Copy the live database to FILE (online backup; safe while opsbot runs)
+  help             Show this`;
+
+const host: HostInfo = {
+  hostname: hostname(),
+  pid: process.pid,
+  isProcessAlive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      // EPERM: the process exists but belongs to someone else.
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...args] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig(process.env, { readFile: readOptional });
+  switch (command) {
+    case 'start':
+      return config.mode === 'local' ? runLocal(config) : runSlack(config);
+    case 'shell':
+      return runLocal(config);
+    case 'validate':
+      process.stdout.write(`${config.configPath}: ok\n`);
+      return 0;
+    case 'migrate': {
+      const db = openDatabase(config.databasePath);
+      db.close();
+      process.stdout.write(`${config.databasePath}: schema version ${SCHEMA_VERSION}\n`);
+      return 0;
+    }
+    case 'backup': {
+      const target = args[0];
+      if (!target) throw new ConfigError('backup: name the file to write, e.g. `opsbot backup ./opsbot-backup.db`');
+      const db = openDatabase(config.databasePath);
+      try {
+        const { pages } = await backupDatabase(db, target);
+        process.stdout.write(`backed up ${config.databasePath} to ${target} (${pages} pages)\n`);
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`opsbot: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function makeLogger(config: Config, options: { shell: boolean }): Logger {
+  return createLogger({
+    // In the shell the terminal belongs to the conversation: only problems are logged, to stderr.
+    level: options.shell && process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel,
+    pretty: !config.production && (options.shell || Boolean(process.stdout.isTTY)),
+    redactor: createRedactor(config.secrets),
+    destination: options.shell ? process.stderr : process.stdout,
+  });
+}
+
+async function runSlack(config: Config): Promise<number> {
+  const log = makeLogger(config, { shell: false });
+  const app = createApp({ config, log, clock: systemClock(), host });
+  await app.start();
+  await untilSignal(log);
+  await app.stop();
+  return 0;
+}
+
+async function runLocal(config: Config): Promise<number> {
+  if (!stdinUsable()) {
+    throw new ConfigError(
+      'No Slack credentials (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or with SLACK_APP_TOKEN for Socket Mode) and no terminal or piped input for the local shell',
+    );
+  }
+  const log = makeLogger(config, { shell: true });
+  const clock = systemClock();
+  const signingSecret = randomBytes(16).toString('hex');
+  const botToken = `xoxb-local-${randomBytes(8).toString('hex')}`;
+  const emulator = createSlackEmulator({ clock, signingSecret, botToken });
+  await emulator.start();
+  const localConfig: Config = {
+    ...config,
+    mode: 'http',
+    slack: { ...config.slack, botToken, signingSecret, appToken: undefined, apiUrl: emulator.apiUrl },
+    // Loopback only, and an ephemeral port unless PORT was given, so a shell never collides.
+    http: { host: '127.0.0.1', port: process.env.PORT ? config.http.port : 0 },
+    secrets: [...config.secrets, botToken, signingSecret],
+  };
+  const app = createApp({ config: localConfig, log, clock, host });
+  try {
+    const { url } = await app.start();
+    emulator.setEventsUrl(`${url}/slack/events`);
+    const stopOnSignal = new AbortController();
+    process.once('SIGINT', () => stopOnSignal.abort());
+    process.once('SIGTERM', () => stopOnSignal.abort());
+    await runShell({
+      emulator,
+      input: process.stdin,
+      output: process.stdout,
+      interactive: Boolean(process.stdin.isTTY),
+      idle: () => app.idle(),
+      grantRole: (userId, role) => app.store.roles.grant(userId, role, 'local-shell', clock.now()),
+      command: localConfig.slack.command,
+      database: localConfig.databasePath,
+      url,
+      signal: stopOnSignal.signal,
+    });
+  } finally {
+    await app.stop();
+    await emulator.stop();
+  }
+  return 0;
+}
+
+/** A terminal or a pipe/file can feed the shell; a closed stdin or /dev/null cannot. */
+function stdinUsable(): boolean {
+  if (process.stdin.isTTY) return true;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isFile() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function untilSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // One line, naming what is wrong: config errors and refusals are for people, not stack traces.
+    const message = err instanceof OpsError ? err.message : `unexpected error: ${errorMessage(err)}`;
+    process.stderr.write(`opsbot: ${message.split('\n')[0]}\n`);
+    if (!(err instanceof OpsError) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  },
+);

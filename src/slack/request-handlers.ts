@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { Invocation } from '../commands/command.ts';
+import type { CallerResolver } from './caller-resolver.ts';
+import type { ChatPort, Replier } from './chat-port.ts';
+import type { InboxHandler } from './inbox-worker.ts';
+import { homeView } from './home-view.ts';
+
+type Body = Record<string, unknown>;
+
+/** The action id of buttons that run a command; the button's value is the command text. */
+export const RUN_COMMAND_ACTION = 'ops.run';
+
+export interface HandlerDeps {
+  chat: ChatPort;
+  callers: CallerResolver;
+  dispatch: (invocation: Invocation, log: Logger) => Promise<void>;
+  makeReplier: (invocation: Invocation, log: Logger) => Replier;
+  botUserId: () => string | undefined;
+  commandName: string;
+}
+
+/** Turns each kind of recorded Slack request into an invocation of the one command path. */
+export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHandler> {
+  return {
+    command: async (body, _entry, log) => {
+      await deps.dispatch(
+        {
+          source: 'slash',
+          text: str(body.text) ?? '',
+          userId: str(body.user_id) ?? '',
+          teamId: str(body.team_id),
+          channelId: str(body.channel_id) ?? '',
+          responseUrl: str(body.response_url),
+          triggerId: str(body.trigger_id),
+        },
+        log,
+      );
+    },
+
+    mention: async (body, _entry, log) => {
+      const event = (body.event ?? {}) as Body;
+      await deps.dispatch(
+        {
+          source: 'mention',
+          text: stripMention(str(event.text) ?? '', deps.botUserId()),
+          userId: str(event.user) ?? '',
+          teamId: str(body.team_id),
+          channelId: str(event.channel) ?? '',
+          // Slash commands don't work in threads; mentions do, and are answered where they were made.
+          threadTs: str(event.thread_ts) ?? str(event.ts),
+        },
+        log,
+      );
+    },
+
+    action: async (body, _entry, log) => {
+      const actions = Array.isArray(body.actions) ? (body.actions as Body[]) : [];
+      const container = (body.container ?? {}) as Body;
+      const message = (body.message ?? {}) as Body;
+      for (const action of actions) {
+        if (action.action_id !== RUN_COMMAND_ACTION && !String(action.action_id).startsWith(`${RUN_COMMAND_ACTION}:`)) {
+          log.info({ actionId: action.action_id }, 'no handler for button');
+          continue;
+        }
+        await deps.dispatch(
+          {
+            source: 'button',
+            text: str(action.value) ?? '',
+            userId: str((body.user as Body | undefined)?.id) ?? '',
+            teamId: str((body.team as Body | undefined)?.id),
+            channelId: str((body.channel as Body | undefined)?.id) ?? str(container.channel_id) ?? '',
+            threadTs: str(container.thread_ts) ?? str(message.thread_ts),
+            responseUrl: str(body.response_url),
+            triggerId: str(body.trigger_id),
+          },
+          log,
+        );
+      }
+    },
+
+    home: async (body, _entry, log) => {
+      const event = (body.event ?? {}) as Body;
+      const userId = str(event.user);
+      if (!userId) return;
+      const caller = await deps.callers.resolve(userId);
+      await deps.chat.publishHome(userId, homeView({ role: caller.role, command: deps.commandName }));
+      log.debug({ userId }, 'app home published');
+    },
+  };
+}
+
+/** `<@U0BOT> deploy api` → `deploy api`: the mention of opsbot is the addressing, not the command. */
+export function stripMention(text: string, botUserId: string | undefined): string {
+  const pattern = botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g') : /^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>/;
+  return text.replace(pattern, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}

@@ -1,0 +1,177 @@
+import type Database from 'better-sqlite3';
+import { OpsError, errorMessage } from '../errors.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, as an append-only list: a released migration is never edited, a change is a new
+ * entry. Times are INTEGER milliseconds since the epoch.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core tables: audit, roles, processed events, inbox, cursors, instance lock',
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        channel TEXT,
+        action TEXT NOT NULL,
+        command TEXT,
+        args TEXT,
+        outcome TEXT NOT NULL,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE INDEX audit_log_at ON audit_log (at);
+      -- The audit log is evidence: not even a bug in opsbot may rewrite or remove it.
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+      CREATE TABLE roles (
+        user_id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'deployer', 'admin')),
+        granted_by TEXT NOT NULL,
+        granted_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE processed_events (
+        key TEXT PRIMARY KEY,
+        at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX processed_events_at ON processed_events (at);
+
+      CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'running', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        received_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        error TEXT
+      ) STRICT;
+      CREATE INDEX inbox_status ON inbox (status);
+
+      CREATE TABLE cursors (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE instance_lock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        owner TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+export interface MigrationResult {
+  /** Schema version found in the file. */
+  from: number;
+  /** Schema version after migrating. */
+  to: number;
+}
+
+/**
+ * Brings the database up to the newest migration. Pending migrations run in one transaction,
+ * `user_version` included, so a failure leaves the file exactly as it was.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): MigrationResult {
+  assertContiguous(migrations);
+  const newest = migrations.length;
+  const found = checkNotTooNew(db, newest);
+  if (found === newest) return { from: found, to: found };
+
+  // A table rebuild (create new, copy, drop old, rename) must not fire ON DELETE actions or
+  // trip foreign keys halfway; SQLite only lets this pragma change outside a transaction, so
+  // it is switched off around the transaction and the result is checked before commit.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
+  try {
+    // IMMEDIATE: a second process opening the same file waits here, then sees our version.
+    return db
+      .transaction(() => {
+        const from = checkNotTooNew(db, newest);
+        for (const migration of migrations.slice(from)) {
+          try {
+            db.exec(migration.sql);
+          } catch (err) {
+            throw new OpsError(
+              'migration_failed',
+              `Migration ${migration.version} (${migration.name}) failed: ${errorMessage(err)}; ` +
+                `the database was left at schema ${from}`,
+              { cause: err },
+            );
+          }
+        }
+        const violations = db.pragma('foreign_key_check') as unknown[];
+        if (violations.length > 0) {
+          throw new OpsError(
+            'migration_failed',
+            `Migrations ${from + 1}..${newest} leave ${violations.length} rows breaking foreign keys; ` +
+              `the database was left at schema ${from}`,
+          );
+        }
+        db.pragma(`user_version = ${newest}`);
+        return { from, to: newest };
+      })
+      .immediate();
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
+  }
+}
+
+/**
+ * For connections that may not write (read-only opens): the file must be at exactly the schema
+ * this build knows.
+ */
+export function assertSchemaCurrent(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const newest = migrations.length;
+  const found = checkNotTooNew(db, newest);
+  if (found < newest) {
+    throw new OpsError(
+      'database_outdated',
+      `Database ${db.name} is at schema ${found}, this build needs ${newest}; open it once read-write (or run \`opsbot migrate\`) to upgrade it`,
+    );
+  }
+}
+
+function checkNotTooNew(db: Database.Database, newest: number): number {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > newest) {
+    throw new OpsError(
+      'database_too_new',
+      `Database ${db.name} was written by a newer opsbot (schema ${found}, this build knows up to ${newest}); ` +
+        'upgrade opsbot or restore a backup',
+    );
+  }
+  return found;
+}
+
+function assertContiguous(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new OpsError(
+        'migrations_invalid',
+        `Migration at position ${index + 1} has version ${migration.version}; versions must run 1..${migrations.length} without gaps`,
+      );
+    }
+  });
+}
