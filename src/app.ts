@@ -36,6 +36,8 @@ export interface AppDeps {
   log: Logger;
   clock: Clock;
   host: HostInfo;
+  /** Called when the app must not go on (another instance took the database over). */
+  onFatal?: (err: Error) => void;
 }
 
 export interface OpsApp {
@@ -194,7 +196,15 @@ export function createApp(deps: AppDeps): OpsApp {
       });
       await slack.start();
       worker.resumeUnfinished();
-      every(HEARTBEAT_MS, () => store.lock.heartbeat(owner, clock.now()));
+      every(HEARTBEAT_MS, () => {
+        try {
+          store.lock.heartbeat(owner, clock.now());
+        } catch (err) {
+          // Paused past the stale time and another instance took over: two must never work one file.
+          log.fatal({ err }, 'instance lock lost; stopping');
+          deps.onFatal?.(err as Error);
+        }
+      });
       every(RETENTION_SWEEP_MS, () => {
         const now = clock.now();
         store.events.prune(now - config.policy.retention.processedEventsMs);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../roles.ts';
+import { DURATION_EXAMPLES, parseDuration } from '../duration.ts';
 
 /**
  * Reusable argument schemas. Every value arrives as a string from the parser.
@@ -36,3 +37,13 @@ export const bool = z
   .transform((v) => v.trim().toLowerCase())
   .refine((v) => TRUE.has(v) || FALSE.has(v), { error: 'yes or no' })
   .transform((v) => TRUE.has(v));
+
+/** `30s`, `5m`, `1h30m` … → milliseconds (duration.ts is the one reader of durations). */
+export const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch {
+    ctx.issues.push({ code: 'custom', message: `a duration like ${DURATION_EXAMPLES}`, input: text });
+    return z.NEVER;
+  }
+});

@@ -51,7 +51,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string>, sha
   const subject = typeof key === 'string' ? `\`${key}\` ` : '';
   const gotText = got !== undefined ? ` (got \`${clip(got)}\`)` : '';
 
-  if (typeof key === 'string' && got === undefined && issue.code === 'invalid_type') return `${subject}is required`;
+  // Left out (not given empty): "is required" says more than the type it should have had.
+  if (typeof key === 'string' && got === undefined && issue.code !== 'custom') return `${subject}is required`;
   // Lower case: a message written for "`arg` must be …" (see arg-types.ts).
   if (/^[a-z]/.test(issue.message)) return `${subject}must be ${issue.message}${gotText}`;
 

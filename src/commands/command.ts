@@ -51,6 +51,11 @@ export interface CommandContext<Deps = unknown> {
   log: Logger;
   clock: Clock;
   deps: Deps;
+  /**
+   * The slash command as configured (`OPS_COMMAND`, e.g. `/ops`), for usage lines and hints.
+   * Always set by the dispatcher; optional so contexts built elsewhere still type-check.
+   */
+  commandPrefix?: string;
 }
 
 /** Keeps the args type tied to the schema when a command is declared. */

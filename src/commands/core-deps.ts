@@ -6,6 +6,4 @@ export interface CoreDeps {
   store: Store;
   /** For `help`: the same registry the dispatcher matches against. */
   registry: Registry;
-  /** `OPS_COMMAND`, e.g. `/ops`: help and usage lines show it. */
-  commandPrefix: string;
 }

@@ -22,8 +22,8 @@ export const help = defineCommand({
   args,
   rest: 'topic',
   role: 'viewer',
-  async run({ caller, reply, deps }: CommandContext<CoreDeps>, { topic }) {
-    const { registry, commandPrefix } = deps;
+  async run({ caller, reply, deps, commandPrefix = '/ops' }: CommandContext<CoreDeps>, { topic }) {
+    const { registry } = deps;
     const visible = (c: AnyCommand) => roleAtLeast(caller.role, c.role);
     const words = (topic ?? '').split(/\s+/).filter((w) => w !== '');
 

@@ -33,7 +33,7 @@ const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>
 /** Named argument keys: lower case, so that `Re: foo=bar` style prose rarely matches by accident. */
 export const ARG_KEY = /^[a-z][a-z0-9_-]*$/;
 const NAMED = /^([a-z][a-z0-9_-]*)=([\s\S]*)$/;
-const FLAG = /^--([a-z][a-z0-9_-]*)$/;
+const FLAG = /^--([a-z][a-z0-9_-]*)(?:=([\s\S]*))?$/;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -154,7 +154,7 @@ function unescapeEntities(s: string): string {
  * Splits words into positional and named arguments.
  * - `key=value` (key `[a-z][a-z0-9_-]*`, typed unquoted; the value may be quoted) is named.
  * - `--flag` is named with the value `'true'`: flags read like switches (`--force`), and the
- *   `bool` arg type accepts `true`. `--flag=value` is not special: write `flag=value`.
+ *   `bool` arg type accepts `true`. `--key=value` is the same as `key=value` (habit from CLIs).
  * - `--` on its own ends named parsing; everything after it is positional.
  * - Anything else, including quoted words such as `"a=b"`, is positional.
  * A key given twice is an error naming it (no silent last-one-wins).
@@ -183,7 +183,7 @@ export function parseArgs(tokens: readonly (Token | string)[]): ParsedArgs {
     }
     const flag = FLAG.exec(token.text);
     if (flag) {
-      setNamed(flag[1] as string, 'true', token.text);
+      setNamed(flag[1] as string, flag[2] ?? 'true', token.text);
       continue;
     }
     const pair = NAMED.exec(token.text);

@@ -1,4 +1,4 @@
-import type { AnyBlock, ContextBlock, KnownBlock, SectionBlock, TextObject, View } from '@slack/types';
+import type { ActionsBlock, AnyBlock, ContextBlock, MarkdownBlock, KnownBlock, SectionBlock, TextObject, View } from '@slack/types';
 import { OpsError } from '../errors.ts';
 import type { Block, FileContent, MessageContent } from './chat-port.ts';
 import {
@@ -102,7 +102,7 @@ export function splitText(text: string, limit: number, options: { fences?: boole
   let inFence = false;
   for (const piece of pieces) {
     const toggles = fences && countFences(piece) % 2 === 1;
-    const inFenceAfter = inFence !== toggles;
+    const inFenceAfter: boolean = inFence !== toggles;
     const added = (current.length > 0 ? 1 : 0) + piece.length;
     if (current.length > 0 && length + added + (inFenceAfter ? reserve : 0) > limit) {
       chunks.push(current.join('\n') + (inFence ? `\n${FENCE}` : ''));
@@ -193,12 +193,12 @@ function fitBlock(block: KnownBlock): Block[] {
     case 'section':
       return fitSection(block);
     case 'markdown':
-      return splitText(block.text, MAX_MARKDOWN_TEXT).map((text, i) => withId({ type: 'markdown', text }, i === 0 ? block.block_id : undefined));
+      return splitText(block.text, MAX_MARKDOWN_TEXT).map((text, i): MarkdownBlock => withId<MarkdownBlock>({ type: 'markdown', text }, i === 0 ? block.block_id : undefined));
     case 'actions':
-      return chunk(block.elements, MAX_ACTIONS_ELEMENTS).map((elements, i) => withId({ type: 'actions', elements }, i === 0 ? block.block_id : undefined));
+      return chunk(block.elements, MAX_ACTIONS_ELEMENTS).map((elements, i): ActionsBlock => withId<ActionsBlock>({ type: 'actions', elements }, i === 0 ? block.block_id : undefined));
     case 'context': {
       const elements = block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? truncateTextObject(e, MAX_TEXT_OBJECT) : e));
-      return chunk(elements, MAX_CONTEXT_ELEMENTS).map((els, i): ContextBlock => withId({ type: 'context', elements: els }, i === 0 ? block.block_id : undefined));
+      return chunk(elements, MAX_CONTEXT_ELEMENTS).map((els, i): ContextBlock => withId<ContextBlock>({ type: 'context', elements: els }, i === 0 ? block.block_id : undefined));
     }
     default:
       return [block];

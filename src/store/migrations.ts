@@ -153,6 +153,11 @@ export function assertSchemaCurrent(db: Database.Database, migrations: readonly 
   }
 }
 
+/** The schema version of the file; refuses one written by a newer opsbot. */
+export function readSchemaVersion(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  return checkNotTooNew(db, migrations.length);
+}
+
 function checkNotTooNew(db: Database.Database, newest: number): number {
   const found = db.pragma('user_version', { simple: true }) as number;
   if (found > newest) {

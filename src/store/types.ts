@@ -70,11 +70,16 @@ export interface InboxEntry {
 }
 
 export interface InboxRepo {
+  /** Throws OpsError(`inbox_duplicate_key`) when the key is already in the inbox. */
   add(entry: { key: string; kind: string; payload: string; at: number }): number;
   get(id: number): InboxEntry | undefined;
   /** Entries not finished (pending or running), oldest first: what start-up resumes. */
   unfinished(): InboxEntry[];
-  /** Marks running and counts the attempt. */
+  /**
+   * Marks running and counts the attempt (a failed entry may be started again). `done` is final:
+   * start, finish and fail throw OpsError(`inbox_already_done`) on a done entry, and
+   * OpsError(`inbox_not_found`) on an unknown id.
+   */
   start(id: number, at: number): void;
   finish(id: number, at: number): void;
   fail(id: number, at: number, error: string): void;
@@ -104,7 +109,12 @@ export interface InstanceLock {
    * same host — its pid is still alive.
    */
   acquire(me: { owner: string; host: string; pid: number }, now: number): void;
+  /**
+   * Throws OpsError(`instance_lock_lost`) when `owner` no longer holds the lock (another instance
+   * took it over after our heartbeat went stale): the caller must stop.
+   */
   heartbeat(owner: string, now: number): void;
+  /** Does nothing unless `owner` holds the lock. */
   release(owner: string): void;
   holder(): LockHolder | undefined;
 }

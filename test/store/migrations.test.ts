@@ -76,6 +76,7 @@ describe('migrations', () => {
     const after = files.track(new Database(file));
     expect(userVersion(after)).toBe(7);
     expect(tableNames(after)).toEqual([]);
+    expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
   });
 
   it('leaves the schema version unchanged and no partial tables when a migration fails', () => {

@@ -84,7 +84,7 @@ describe('openDatabase', () => {
 
     expect(refused).toBeInstanceOf(OpsError);
     // An exclusive lock succeeds only when no other connection in this process holds the file.
-    const other = files.track(new Database(file));
+    const other = files.track(new Database(file, { timeout: 0 }));
     expect(() => other.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;')).not.toThrow();
   });
 });

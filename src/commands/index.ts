@@ -1,0 +1,9 @@
+import { audit } from './audit-command.ts';
+import type { AnyCommand } from './command-types.ts';
+import { help } from './help.ts';
+import { roleGrant, roleList, roleRevoke } from './role-commands.ts';
+
+export type { CoreDeps } from './core-deps.ts';
+
+/** The commands every install has; feature commands are appended in app.ts. */
+export const builtinCommands: AnyCommand[] = [help, roleGrant, roleRevoke, roleList, audit];

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import type { Role } from '../roles.ts';
+import { channelId, describe, duration, role, roleOrNone, section } from './fields.ts';
+
+/**
+ * opsbot.yaml: policy, as opposed to secrets and endpoints (those live in the environment).
+ * The file is snake_case; the parsed Policy is camelCase with durations in milliseconds (`…Ms`).
+ * Every key has a default, so an empty or missing file is a valid policy. New sections (incidents,
+ * escalation, Kubernetes contexts, …) go in as new `section({...})` entries with defaults.
+ */
+
+export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface EnvironmentPolicy {
+  /** Least role that may change this environment (deploy, restart, scale, roll back). */
+  roleToWrite: Role;
+  /** Least role that may read its raw data (logs, agent transcripts, audit entries). */
+  roleToReadRaw: Role;
+}
+
+export interface Policy {
+  /** Where opsbot posts by default; unset means "the channel the request came from". */
+  channels: { incidents?: string; alerts?: string; ci?: string };
+  retention: {
+    /** How long Slack event ids are remembered, so a retry is acked and not processed twice. */
+    processedEventsMs: number;
+    /** How long finished inbox entries are kept before they are pruned. */
+    inboxMs: number;
+  };
+  roles: {
+    /** What an unknown member of the workspace gets; null = nothing until granted. */
+    default: Role | null;
+    /** What Slack guests and Slack Connect users from other workspaces get. */
+    guests: Role | null;
+  };
+  /** By environment name; `production` and `staging` always exist. */
+  environments: Record<string, EnvironmentPolicy>;
+  severities: Record<Severity, { description: string }>;
+  autorun: {
+    /** Start-up value of the `/ops autorun off|on` kill switch for automatic actions. */
+    enabled: boolean;
+  };
+}
+
+export const DEFAULT_ENVIRONMENTS: Readonly<Record<string, EnvironmentPolicy>> = {
+  production: { roleToWrite: 'deployer', roleToReadRaw: 'responder' },
+  staging: { roleToWrite: 'responder', roleToReadRaw: 'viewer' },
+};
+
+/** For an environment the defaults do not know: the production-like, stricter choice. */
+const UNKNOWN_ENVIRONMENT: EnvironmentPolicy = { roleToWrite: 'deployer', roleToReadRaw: 'responder' };
+
+export const DEFAULT_SEVERITIES: Readonly<Record<Severity, string>> = {
+  P1: 'Critical: customer-facing outage, data loss or security breach. Page on-call now; all hands.',
+  P2: 'Major: a core feature is down or badly degraded for many customers. Page on-call.',
+  P3: 'Minor: limited impact or a workaround exists. Handle in working hours.',
+  P4: 'Low: cosmetic or internal only, no customer impact. Track as a ticket.',
+};
+
+const ENVIRONMENT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+const environmentEntry = section({
+  role_to_write: role().optional(),
+  role_to_read_raw: role().optional(),
+});
+
+const severityText = z
+  .string({ error: (iss) => `expected a text describing when to use this severity, got ${describe(iss.input)}` })
+  .min(1, { error: 'expected a text describing when to use this severity, got an empty string' });
+
+export const policySchema: z.ZodType<Policy> = section({
+  channels: section({
+    incidents: channelId().optional(),
+    alerts: channelId().optional(),
+    ci: channelId().optional(),
+  }),
+  retention: section({
+    processed_events: duration('7d').prefault('7d'),
+    inbox: duration('30d').prefault('30d'),
+  }).transform((r) => ({ processedEventsMs: r.processed_events, inboxMs: r.inbox })),
+  roles: section({
+    default: roleOrNone().prefault('viewer'),
+    guests: roleOrNone().prefault('none'),
+  }),
+  environments: z
+    .preprocess(
+      (value) => value ?? {},
+      z.record(
+        z.string().regex(ENVIRONMENT_NAME, { error: (iss) => `expected an environment name of lowercase letters, digits, - and _, got ${describe(iss.input)}` }),
+        environmentEntry,
+        { error: (iss) => `expected a mapping of environment names, got ${describe(iss.input)}` },
+      ),
+    )
+    .transform((entries) => {
+      const out: Record<string, EnvironmentPolicy> = { ...DEFAULT_ENVIRONMENTS };
+      for (const [name, entry] of Object.entries(entries)) {
+        const base = DEFAULT_ENVIRONMENTS[name] ?? UNKNOWN_ENVIRONMENT;
+        out[name] = { roleToWrite: entry.role_to_write ?? base.roleToWrite, roleToReadRaw: entry.role_to_read_raw ?? base.roleToReadRaw };
+      }
+      return out;
+    }),
+  severities: section({
+    P1: severityText.optional(),
+    P2: severityText.optional(),
+    P3: severityText.optional(),
+    P4: severityText.optional(),
+  }).transform((given) => {
+    const out = {} as Record<Severity, { description: string }>;
+    for (const severity of SEVERITIES) out[severity] = { description: given[severity] ?? DEFAULT_SEVERITIES[severity] };
+    return out;
+  }),
+  autorun: section({
+    enabled: z.boolean({ error: (iss) => `expected true or false, got ${describe(iss.input)}` }).default(true),
+  }),
+});
+
+export function defaultPolicy(): Policy {
+  return policySchema.parse({});
+}
