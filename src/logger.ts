@@ -24,7 +24,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const { redactor } = options;
   const target = options.destination ?? pino.destination({ dest: 1, sync: true });
   const stream = options.pretty ? prettyStream(target, options.destination === undefined) : target;
-  return pino(
+  const logger = pino(
     {
       level: options.level,
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -40,6 +40,24 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     stream,
   );
+  redactChildBindings(logger, redactor);
+  return logger;
+}
+
+/**
+ * pino applies `formatters.bindings` to the root logger only and resets it for children, so
+ * `log.child({ token })` would print the token. Children are created with Object.create(parent),
+ * so replacing `child` and `setBindings` on the root covers every descendant.
+ */
+function redactChildBindings(root: Logger, redactor: Redactor): void {
+  const child = root.child;
+  const setBindings = root.setBindings;
+  root.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactor.redactValue(bindings) as pino.Bindings, options);
+  } as Logger['child'];
+  root.setBindings = function (this: Logger, bindings) {
+    setBindings.call(this, redactor.redactValue(bindings) as pino.Bindings);
+  };
 }
 
 /**

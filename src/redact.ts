@@ -76,8 +76,8 @@ function rules(literals: string[]): Rule[] {
   const list: Rule[] = [
     {
       // Also a key cut off before its END line (truncated output): redact to the end of the text.
-      source: String.raw`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)`,
-      replace: () => '[REDACTED PRIVATE KEY]',
+      source: String.raw`(-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)[\s\S]*?(?:(-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)|$)`,
+      replace: ([begin, end]) => `${begin}${REDACTED}${end ?? ''}`,
     },
   ];
   if (literals.length > 0) list.push({ source: literals.map(escapeRegExp).join('|'), replace: () => REDACTED });
@@ -87,9 +87,9 @@ function rules(literals: string[]): Rule[] {
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
-      // scheme://user:password@host. The lookbehind makes the scheme start a word, which keeps
-      // this linear on long alphanumeric runs.
-      source: String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@"'<>\\]*:)[^\s/?#@"'<>\\]+@`,
+      // scheme://user:password@host. Matching from "://" (the scheme stays as it is) keeps the
+      // scan cheap: no variable-length prefix to try at every letter.
+      source: String.raw`(://[^\s:/?#@"'<>\\]*:)[^\s/?#@"'<>\\]+@`,
       replace: ([prefix]) => `${prefix}${REDACTED}@`,
     },
     {
@@ -116,9 +116,11 @@ function rules(literals: string[]): Rule[] {
     },
     {
       // `key=value`, `key: value`, `"key":"value"`, `?token=…&`. The value runs to whitespace, a
-      // quote, & or ; (a quoted value to its closing quote), after an optional auth scheme.
+      // quote, & or ; (a quoted value to its closing quote), after an optional auth scheme. The
+      // match starts at the keyword, so DB_PASSWORD= and client_secret: are caught by their ends
+      // (and what comes before stays untouched).
       source:
-        String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]*?(?:${KV_KEYWORDS}))((?:\\?["'])?[ \t]*[:=][ \t]*)` +
+        String.raw`(${KV_KEYWORDS})((?:\\?["'])?[ \t]*[:=][ \t]*)` +
         String.raw`(?:"((?:[^"\\\r\n]|\\.)*)"|'([^'\r\n]*)'|(\\?["']?)(${AUTH_SCHEMES}[ \t]+)?(?!=)((?:\\.|[^\s"'&;\\])+))`,
       replace: ([key, sep, doubleQuoted, singleQuoted, stray, scheme, bare]) => {
         const quoted = doubleQuoted ?? singleQuoted;

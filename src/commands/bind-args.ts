@@ -3,6 +3,7 @@ import { UserError } from '../errors.ts';
 import type { CommandDefinition } from './command.ts';
 import type { ParsedArgs } from './parser.ts';
 import { argShape, enumValues } from './schema-shape.ts';
+import { escapeMrkdwn } from './blocks.ts';
 import { usage } from './usage.ts';
 
 /**
@@ -14,7 +15,7 @@ import { usage } from './usage.ts';
  */
 export function bindArgs<A extends z.ZodType>(command: CommandDefinition<A, unknown>, parsed: ParsedArgs, commandPrefix = '/ops'): z.infer<A> {
   const fail = (problem: string): never => {
-    throw new UserError('invalid_args', `\`${command.name}\`: ${problem}. Usage: \`${usage(command, commandPrefix)}\``, `Type \`${commandPrefix} help ${command.name}\` for examples.`);
+    throw new UserError('invalid_args', `\`${command.name}\`: ${escapeMrkdwn(problem)}. Usage: \`${escapeMrkdwn(usage(command, commandPrefix))}\``, `Type \`${commandPrefix} help ${command.name}\` for examples.`);
   };
 
   const names = command.positional ?? [];

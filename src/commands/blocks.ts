@@ -37,3 +37,11 @@ export function sectionsOf(lines: readonly string[], title?: string): Block[] {
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * Slack reads `<…>` as markup (mentions, links) even inside code spans, so plain text that
+ * may hold angle brackets — usage lines, values people typed — is escaped before it is shown.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,6 +1,6 @@
 import type { Role } from '../roles.ts';
 import type { Block, MessageContent } from '../slack/chat-port.ts';
-import { BLOCKS_MAX, context, header, section, sectionsOf } from './blocks.ts';
+import { BLOCKS_MAX, context, escapeMrkdwn, header, section, sectionsOf } from './blocks.ts';
 
 /** Pure Block Kit builders for `help`; the command decides what the caller may see. */
 
@@ -16,7 +16,7 @@ export interface HelpGroup {
 }
 
 export function helpOverview(groups: readonly HelpGroup[], commandPrefix: string, title = 'opsbot commands'): MessageContent {
-  const footer = `Type \`${commandPrefix} help <command>\` for details. In threads, mention me instead: \`@opsbot <command>\``;
+  const footer = `Type \`${commandPrefix} help &lt;command&gt;\` for details. In threads, mention me instead: \`@opsbot &lt;command&gt;\``;
   const groupBlocks: Block[] = groups.flatMap((g) => sectionsOf(g.commands.map(entryLine), `*${g.group}*`));
   // Header + footer take two of Slack's 50 blocks.
   const blocks = [header(title), ...groupBlocks.slice(0, BLOCKS_MAX - 2), context(footer)];
@@ -44,11 +44,11 @@ export function commandHelpView(h: CommandHelp): MessageContent {
     : `Needs the *${h.role}* role; you have ${h.callerRole ? `*${h.callerRole}*` : 'no role'}. Ask an admin: \`${h.commandPrefix} role grant @you ${h.role}\`.`;
   const blocks: Block[] = [
     section(`*\`${h.name}\`* — ${h.summary}`),
-    section(`*Usage:* \`${h.usage}\``),
+    section(`*Usage:* \`${escapeMrkdwn(h.usage)}\``),
     ...(examples.length > 0 ? [section(`*Examples:*\n${examples.join('\n')}`)] : []),
     context(access),
   ];
-  const text = [`${h.name}: ${h.summary}`, `Usage: ${h.usage}`, ...(examples.length > 0 ? [`Examples: ${examples.join(', ')}`] : []), access].join('\n');
+  const text = [`${h.name}: ${h.summary}`, `Usage: ${escapeMrkdwn(h.usage)}`, ...(examples.length > 0 ? [`Examples: ${examples.join(', ')}`] : []), access].join('\n');
   return { text, blocks };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNEL_ID, describe, duration, httpUrl, idList, integer, USER_ID } from './fields.ts';
+import { CHANNEL_ID, duration, httpUrl, idList, integer, showValue, USER_ID } from './fields.ts';
 
 /** DESIGN §3's environment table, plus what later issues read (Prometheus, PagerDuty). */
 
@@ -49,14 +49,14 @@ export const envSchema = z.object({
   OPS_COMMAND: z
     .string()
     .regex(/^\/[a-z0-9][a-z0-9_-]{0,30}$/, {
-      error: (iss) => `expected a slash command like /ops (a leading /, then lowercase letters, digits, - or _), got ${describe(iss.input)}`,
+      error: (iss) => `expected a slash command like /ops (a leading /, then lowercase letters, digits, - or _), got ${showValue(iss.input)}`,
     })
     .default('/ops'),
 
   PORT: integer(1, 65535).prefault('3000'),
   HOST: z
     .string()
-    .regex(/^\S+$/, { error: (iss) => `expected an address to listen on like 0.0.0.0 or 127.0.0.1, got ${describe(iss.input)}` })
+    .regex(/^\S+$/, { error: (iss) => `expected an address to listen on like 0.0.0.0 or 127.0.0.1, got ${showValue(iss.input)}` })
     .default('0.0.0.0'),
   DATABASE_PATH: z.string().default('./data/opsbot.db'),
 
@@ -72,7 +72,7 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: httpUrl('remove').optional(),
   ANTHROPIC_MODEL: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, { error: (iss) => `expected a model id like ${DEFAULT_ANTHROPIC_MODEL}, got ${describe(iss.input)}` })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, { error: (iss) => `expected a model id like ${DEFAULT_ANTHROPIC_MODEL}, got ${showValue(iss.input)}` })
     .default(DEFAULT_ANTHROPIC_MODEL),
 
   GITHUB_TOKEN: secret(),
@@ -89,13 +89,13 @@ export const envSchema = z.object({
       truthy: ['1', 'true', 'yes'],
       falsy: ['0', 'false', 'no'],
       case: 'insensitive',
-      error: (iss) => `expected one of 1, 0, true, false, yes, no, got ${describe(iss.input)}`,
+      error: (iss) => `expected one of 1, 0, true, false, yes, no, got ${showValue(iss.input)}`,
     })
     .default(false),
   LOG_LEVEL: z
     .string()
     .transform((level) => level.toLowerCase())
-    .pipe(z.enum(LOG_LEVELS, { error: (iss) => `expected one of ${LOG_LEVELS.join(', ')}, got ${describe(iss.input)}` }))
+    .pipe(z.enum(LOG_LEVELS, { error: (iss) => `expected one of ${LOG_LEVELS.join(', ')}, got ${showValue(iss.input)}` }))
     .default('info'),
 });
 

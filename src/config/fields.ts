@@ -12,7 +12,7 @@ import { ROLES, type Role } from '../roles.ts';
 const scrub = createRedactor([]);
 
 /** How a bad value is quoted back: redacted, shortened, and with its YAML type when not text. */
-export function describe(value: unknown): string {
+export function showValue(value: unknown): string {
   if (typeof value === 'string') {
     const clean = scrub.redactString(value);
     return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 57)}...` : clean);
@@ -32,35 +32,35 @@ export const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 export const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export function channelId() {
-  return z.string({ error: (iss) => `expected a Slack channel ID like C0123456789, got ${describe(iss.input)}` }).regex(CHANNEL_ID, {
-    error: (iss) => `expected a Slack channel ID like C0123456789 (not a #name), got ${describe(iss.input)}`,
+  return z.string({ error: (iss) => `expected a Slack channel ID like C0123456789, got ${showValue(iss.input)}` }).regex(CHANNEL_ID, {
+    error: (iss) => `expected a Slack channel ID like C0123456789 (not a #name), got ${showValue(iss.input)}`,
   });
 }
 
 /** A duration in milliseconds, written like `example` (its default, so the message shows it). */
 export function duration(example: string, options: { allowZero?: boolean } = {}) {
   const expected = `expected a duration like ${example} (${DURATION_EXAMPLES})`;
-  return z.string({ error: (iss) => `${expected}, got ${describe(iss.input)}` }).transform((text, ctx) => {
+  return z.string({ error: (iss) => `${expected}, got ${showValue(iss.input)}` }).transform((text, ctx) => {
     let ms: number;
     try {
       ms = parseDuration(text);
     } catch {
-      return invalid(ctx, `${expected}, got ${describe(text)}`, text);
+      return invalid(ctx, `${expected}, got ${showValue(text)}`, text);
     }
-    if (ms === 0 && options.allowZero !== true) return invalid(ctx, `expected a duration above zero like ${example}, got ${describe(text)}`, text);
+    if (ms === 0 && options.allowZero !== true) return invalid(ctx, `expected a duration above zero like ${example}, got ${showValue(text)}`, text);
     return ms;
   });
 }
 
 export function role() {
-  return z.enum(ROLES, { error: (iss) => `expected one of ${ROLES.join(', ')}, got ${describe(iss.input)}` });
+  return z.enum(ROLES, { error: (iss) => `expected one of ${ROLES.join(', ')}, got ${showValue(iss.input)}` });
 }
 
 /** A role, or `none` (nothing at all until granted) which reads as null. */
 export function roleOrNone() {
   const choices = [...ROLES, 'none'] as const;
   return z
-    .enum(choices, { error: (iss) => `expected one of ${choices.join(', ')}, got ${describe(iss.input)}` })
+    .enum(choices, { error: (iss) => `expected one of ${choices.join(', ')}, got ${showValue(iss.input)}` })
     .transform((value): Role | null => (value === 'none' ? null : value));
 }
 
@@ -73,7 +73,7 @@ export function section<Shape extends z.ZodRawShape>(shape: Shape) {
   return z.preprocess(
     (value) => value ?? {},
     z.strictObject(shape, {
-      error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of: ${keys}` : `expected a mapping with keys ${keys}, got ${describe(iss.input)}`),
+      error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of: ${keys}` : `expected a mapping with keys ${keys}, got ${showValue(iss.input)}`),
     }),
   );
 }
@@ -83,7 +83,7 @@ export function idList(pattern: RegExp, what: string, example: string) {
   return z.string().transform((text, ctx) => {
     const ids = text.split(/[\s,]+/).filter((id) => id !== '');
     const bad = ids.find((id) => !pattern.test(id));
-    if (bad !== undefined) return invalid(ctx, `expected ${what} like ${example}, separated by commas, got ${describe(bad)}`, text);
+    if (bad !== undefined) return invalid(ctx, `expected ${what} like ${example}, separated by commas, got ${showValue(bad)}`, text);
     return [...new Set(ids)];
   });
 }
@@ -91,14 +91,14 @@ export function idList(pattern: RegExp, what: string, example: string) {
 export function integer(min: number, max: number) {
   return z.string().transform((text, ctx) => {
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!(n >= min && n <= max)) return invalid(ctx, `expected an integer from ${min} to ${max}, got ${describe(text)}`, text);
+    if (!(n >= min && n <= max)) return invalid(ctx, `expected an integer from ${min} to ${max}, got ${showValue(text)}`, text);
     return n;
   });
 }
 
 /** An http(s) URL; `trailingSlash` normalises the form the client library expects. */
 export function httpUrl(trailingSlash: 'add' | 'remove' | 'keep' = 'keep') {
-  return z.url({ protocol: /^https?$/, error: (iss) => `expected an http(s) URL, got ${describe(iss.input)}` }).transform((url) => {
+  return z.url({ protocol: /^https?$/, error: (iss) => `expected an http(s) URL, got ${showValue(iss.input)}` }).transform((url) => {
     if (trailingSlash === 'add') return url.endsWith('/') ? url : `${url}/`;
     if (trailingSlash === 'remove') return url.replace(/\/+$/, '');
     return url;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../roles.ts';
-import { channelId, describe, duration, role, roleOrNone, section } from './fields.ts';
+import { channelId, duration, role, roleOrNone, section, showValue } from './fields.ts';
 
 /**
  * opsbot.yaml: policy, as opposed to secrets and endpoints (those live in the environment).
@@ -38,7 +38,7 @@ export interface Policy {
   environments: Record<string, EnvironmentPolicy>;
   severities: Record<Severity, { description: string }>;
   autorun: {
-    /** Start-up value of the `/ops autorun off|on` kill switch for automatic actions. */
+    /** false: automatic actions never run; `/ops autorun off|on` is the run-time kill switch. */
     enabled: boolean;
   };
 }
@@ -66,7 +66,7 @@ const environmentEntry = section({
 });
 
 const severityText = z
-  .string({ error: (iss) => `expected a text describing when to use this severity, got ${describe(iss.input)}` })
+  .string({ error: (iss) => `expected a text describing when to use this severity, got ${showValue(iss.input)}` })
   .min(1, { error: 'expected a text describing when to use this severity, got an empty string' });
 
 export const policySchema: z.ZodType<Policy> = section({
@@ -87,9 +87,9 @@ export const policySchema: z.ZodType<Policy> = section({
     .preprocess(
       (value) => value ?? {},
       z.record(
-        z.string().regex(ENVIRONMENT_NAME, { error: (iss) => `expected an environment name of lowercase letters, digits, - and _, got ${describe(iss.input)}` }),
+        z.string().regex(ENVIRONMENT_NAME, { error: (iss) => `expected an environment name of lowercase letters, digits, - and _, got ${showValue(iss.input)}` }),
         environmentEntry,
-        { error: (iss) => `expected a mapping of environment names, got ${describe(iss.input)}` },
+        { error: (iss) => `expected a mapping of environment names, got ${showValue(iss.input)}` },
       ),
     )
     .transform((entries) => {
@@ -111,7 +111,7 @@ export const policySchema: z.ZodType<Policy> = section({
     return out;
   }),
   autorun: section({
-    enabled: z.boolean({ error: (iss) => `expected true or false, got ${describe(iss.input)}` }).default(true),
+    enabled: z.boolean({ error: (iss) => `expected true or false, got ${showValue(iss.input)}` }).default(true),
   }),
 });
 

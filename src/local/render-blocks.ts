@@ -80,6 +80,8 @@ export function mrkdwn(text: string, options: Pick<RenderOptions, 'names'>): str
     .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => `@${label ?? options.names?.(id) ?? id}`)
     .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => `#${label || options.names?.(id) || id}`)
     .replace(/<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => label ?? `@${id}`)
+    .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
+    .replace(/<!date\^(\d+)[^>]*>/g, (_m, ts: string) => new Date(Number(ts) * 1000).toISOString().replace('.000Z', 'Z'))
     .replace(/<!(here|channel|everyone)>/g, '@$1')
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<([^>]+)>/g, '$1')

@@ -59,7 +59,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
   for (const c of known.values()) names.set(c.channel, c.name);
   const userIds = new Map([...names].filter(([id]) => id.startsWith('U')).map(([id, name]) => [name, id]));
 
-  let buttons: Clickable[] = [];
+  const buttons: Clickable[] = [];
   const numbered: Array<{ channel: string; ts: string }> = [];
   const seenMessages = new Map<string, number>();
   let seenEphemerals = 0;
@@ -99,8 +99,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
         if (shown.has(key)) continue;
         shown.add(key);
         const m = findMessage(emulator, change.channel, change.ts);
-        // The user's own typing is already on screen.
-        if (m && !(change.kind === 'message' && m.user === state.user && !m.botId)) show(m, change.kind === 'update');
+        if (m) show(m, change.kind === 'update');
       }
       if (change.kind === 'home') write('(App Home updated)');
       if (change.kind === 'view') write('(a modal opened)');
@@ -108,7 +107,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
     const ephemerals = emulator.ephemerals();
     for (const e of ephemerals.slice(seenEphemerals)) {
       const rendered = renderBlocks(e.blocks, e.text, { firstButton: buttons.length + 1, names: nameOf });
-      buttons.push(...rendered.buttons.map((b) => ({ ...b, channel: e.channel, messageTs: e.threadTs ?? '' })));
+      buttons.push(...rendered.buttons.map((b) => ({ ...b, channel: e.channel, messageTs: e.ts })));
       write(`(only visible to ${nameOf(e.user) ?? e.user}) #${names.get(e.channel) ?? e.channel} opsbot:`);
       for (const line of rendered.text.split('\n')) write(`    ${line}`);
     }
@@ -121,6 +120,22 @@ export async function runShell(options: ShellOptions): Promise<void> {
     await emulator.settle();
     flush();
   };
+
+  /** What a Slack client sends for what a person typed: mentions and channel links as markup. */
+  const toSlackMarkup = (input: string) =>
+    input
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/(^|\s)@([a-z0-9._-]+)/gi, (m, pre: string, name: string) => {
+        if (name.toLowerCase() === 'opsbot') return `${pre}<@${emulator.botUserId}>`;
+        const id = userIds.get(name.toLowerCase());
+        return id ? `${pre}<@${id}|${name}>` : m;
+      })
+      .replace(/(^|\s)#([a-z0-9._-]+)/gi, (m, pre: string, name: string) => {
+        const c = known.get(name.toLowerCase());
+        return c ? `${pre}<#${c.channel}|${c.name}>` : m;
+      });
 
   const handle = async (line: string): Promise<boolean> => {
     const input = line.trim();
@@ -135,12 +150,16 @@ export async function runShell(options: ShellOptions): Promise<void> {
       return true;
     }
     if (input.startsWith(':as ')) {
-      const [name = '', roleName] = input.slice(4).trim().replace(/^@/, '').split(/\s+/);
+      const [typed = '', roleName] = input.slice(4).trim().replace(/^@/, '').split(/\s+/);
+      const name = typed.toLowerCase();
       let id = userIds.get(name);
       if (!id) {
         id = `U0${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
         emulator.addUser({ id, name });
-        for (const c of known.values()) emulator.addChannel({ id: c.channel, name: c.name, members: [] });
+        // A new person joins the public channels, as a new member of a workspace would.
+        for (const c of emulator.channels()) {
+          if (!c.isPrivate && !c.isIm) emulator.addChannel({ ...c, members: [...c.members, id] });
+        }
         userIds.set(name, id);
         names.set(id, name);
       }
@@ -192,7 +211,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
       return true;
     }
     if (input.startsWith('/')) {
-      const [command = '', ...rest] = input.split(' ');
+      const [command = '', ...rest] = toSlackMarkup(input).split(' ');
       if (command !== options.command) {
         write(`Only ${options.command} is installed here.`);
         return true;
@@ -202,7 +221,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
       await settle();
       return true;
     }
-    const text = input.replace(/^@opsbot\b/i, `<@${emulator.botUserId}>`);
+    const text = toSlackMarkup(input);
     if (text.includes(`<@${emulator.botUserId}>`)) {
       await emulator.mention({ user: state.user, channel: state.channel, text, threadTs: state.thread });
     } else {

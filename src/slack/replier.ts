@@ -38,19 +38,16 @@ export function createReplier(options: ReplierOptions): Replier {
   }
 
   /**
-   * Posting where the bot cannot (a private channel it was not invited to; chat port already
-   * joined public ones): the caller is told privately how to fix it, and the returned promise
-   * rejects so the handler stops instead of carrying on as if everyone had seen the answer.
+   * Posting where the bot cannot (a private channel it was not invited to; the chat port already
+   * joined public ones) rejects with a UserError carrying the invite hint: the handler stops, and
+   * the one error boundary (the dispatcher) tells the caller privately, once.
    */
   async function inConversation<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (err) {
       if (!cannotPostHere(err)) throw err;
-      log.info({ channel, source, code: slackErrorCode(err) ?? 'not_in_channel' }, 'not in channel; answering privately');
-      await privateReply(`I'm not in this private channel. ${hint}`).catch((replyErr: unknown) =>
-        log.warn({ err: replyErr, channel }, 'could not tell the caller to invite the bot'),
-      );
+      log.info({ channel, source, code: slackErrorCode(err) ?? 'not_in_channel' }, 'not in channel');
       throw new UserError('not_in_channel', "I'm not in this private channel.", hint, { cause: err });
     }
   }

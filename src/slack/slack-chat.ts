@@ -1,5 +1,5 @@
 import type { View } from '@slack/types';
-import { ErrorCode, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, type ChatPostMessageResponse, type WebClient } from '@slack/web-api';
+import { ErrorCode, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, type ChatPostMessageResponse, type FilesUploadV2Arguments, type WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { UserError } from '../errors.ts';
 import type { ChatPort, FileContent, MessageContent, MessageRef } from './chat-port.ts';
@@ -9,7 +9,7 @@ import { DEFAULT_WEB_API_TIMEOUT_MS } from './web-client.ts';
 
 export interface SlackChatOptions {
   outbox: Outbox;
-  /** Kept for calls that are reads, not writes; every write goes through the outbox. */
+  /** For files.uploadV2 (a multi-step flow the outbox runs as one call). */
   client: WebClient;
   log: Logger;
   /** For response_url POSTs. */
@@ -34,7 +34,7 @@ export function slackErrorCode(err: unknown): string | undefined {
  * ends as a Slack error the user never sees; every call goes through the outbox.
  */
 export function createSlackChat(options: SlackChatOptions): ChatPort {
-  const { outbox, log } = options;
+  const { outbox, client, log } = options;
   const fetchFn = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEB_API_TIMEOUT_MS;
 
@@ -44,14 +44,16 @@ export function createSlackChat(options: SlackChatOptions): ChatPort {
   }
 
   async function uploadOne(channel: string, file: FileContent, threadTs: string | undefined): Promise<void> {
-    await outbox.call('files.uploadV2', {
+    const args = {
       channel_id: channel,
       filename: file.filename,
       content: file.content,
       ...(file.title !== undefined ? { title: file.title } : {}),
       ...(file.comment !== undefined ? { initial_comment: file.comment } : {}),
       ...(threadTs ? { thread_ts: threadTs } : {}),
-    });
+    };
+    // The SDK's three-step upload as one outbox call: a 429 on any step retries the whole upload.
+    await outbox.run('files.uploadV2', () => client.filesUploadV2(args as FilesUploadV2Arguments), { lane: channel });
   }
 
   /** Posts every part in order (the channel's lane keeps them in order); the first is the one to update later. */

@@ -110,7 +110,7 @@ describe('dispatching a request', () => {
 
     expect(outcome).toBe('invalid');
     expect(text).toBe(
-      '`role grant`: `role` must be one of viewer, responder, deployer, admin (got `boss`). Usage: `/ops role grant <user> <role>`\n' +
+      '`role grant`: `role` must be one of viewer, responder, deployer, admin (got `boss`). Usage: `/ops role grant &lt;user&gt; &lt;role&gt;`\n' +
         'Type `/ops help role grant` for examples.',
     );
     expect(store.roles.get('U0BOB')).toBeUndefined();

@@ -31,7 +31,7 @@ describe('help', () => {
     ]);
     expect(privates[0]?.blocks?.at(-1)).toEqual({
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: 'Type `/ops help <command>` for details. In threads, mention me instead: `@opsbot <command>`' }],
+      elements: [{ type: 'mrkdwn', text: 'Type `/ops help &lt;command&gt;` for details. In threads, mention me instead: `@opsbot &lt;command&gt;`' }],
     });
   });
 
@@ -53,7 +53,7 @@ describe('help', () => {
     expect(text).toBe(
       [
         'role grant: Give someone a role (viewer, responder, deployer, admin)',
-        'Usage: /ops role grant <user> <role>',
+        'Usage: /ops role grant &lt;user&gt; &lt;role&gt;',
         'Examples: `/ops role grant @alice deployer`',
         'Needs the *admin* role.',
       ].join('\n'),
@@ -65,7 +65,7 @@ describe('help', () => {
 
     const { text } = await as('U0VIEWER', 'help audit');
 
-    expect(text).toContain('Usage: /ops audit [n] [user=<user>]');
+    expect(text).toContain('Usage: /ops audit [n] [user=&lt;user&gt;]');
     expect(text).toContain('Needs the *admin* role; you have *viewer*. Ask an admin: `/ops role grant @you admin`.');
   });
 

@@ -132,7 +132,7 @@ describe('binding arguments', () => {
 
   it('names an invalid enum value with the allowed values and the usage line', () => {
     expect(() => bind(roleGrant, 'U1X boss')).toThrow(
-      '`role grant`: `role` must be one of viewer, responder, deployer, admin (got `boss`). Usage: `/ops role grant <user> <role>`',
+      '`role grant`: `role` must be one of viewer, responder, deployer, admin (got `boss`). Usage: `/ops role grant &lt;user&gt; &lt;role&gt;`',
     );
   });
 
@@ -141,7 +141,7 @@ describe('binding arguments', () => {
   });
 
   it('says which argument is missing', () => {
-    expect(() => bind(roleGrant, 'U1X')).toThrow('`role grant`: `role` is required. Usage: `/ops role grant <user> <role>`');
+    expect(() => bind(roleGrant, 'U1X')).toThrow('`role grant`: `role` is required. Usage: `/ops role grant &lt;user&gt; &lt;role&gt;`');
   });
 
   it('refuses an unexpected extra word', () => {

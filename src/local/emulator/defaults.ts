@@ -16,9 +16,8 @@ export const DEFAULT_USERS: readonly EmulatedUser[] = [
   { id: 'U0CAROL', name: 'carol' },
 ];
 
-const people = DEFAULT_USERS.map((u) => u.id);
-
-export function defaultChannels(botUserId: string): EmulatedChannel[] {
+/** The default channels, with `people` (default: the default users) as members. */
+export function defaultChannels(botUserId: string, people: readonly string[] = DEFAULT_USERS.map((u) => u.id)): EmulatedChannel[] {
   return [
     { id: 'C0GENERAL', name: 'general', members: [...people, botUserId] },
     { id: 'C0RANDOM', name: 'random', members: [...people] },

@@ -62,7 +62,7 @@ export function createRateLimiter(clock: Clock, enabled: boolean): RateLimiter {
       if (rule) rules.set(method, rule);
       else rules.delete(method);
       // A new rule starts from a clean slate, like a fresh minute.
-      for (const k of [...windows.keys()]) if (k === method) windows.delete(k);
+      windows.delete(method);
       for (const k of [...buckets.keys()]) if (k.startsWith(`${method}\u0000`)) buckets.delete(k);
     },
     take(method, key = '') {

@@ -28,7 +28,8 @@ export interface SocketModeHub {
   readonly connections: number;
   /** Sends an envelope to the newest connection and resolves with the ack. */
   send(envelope: SocketEnvelope, timeoutMs: number): Promise<AppResponse>;
-  close(): void;
+  /** Closes every connection with a close frame (terminating stragglers after a second). */
+  close(): Promise<void>;
 }
 
 interface Pending {
@@ -116,9 +117,27 @@ export function createSocketModeHub(deps: { ids: Ids; appId: string; onActivity:
         });
       });
     },
-    close() {
+    async close() {
       for (const [id] of pending) settle(id, { status: 0, body: '', error: 'connection_failed' });
-      for (const s of sockets) s.terminate();
+      // A close frame, not a reset: a client that is itself shutting down then finishes its
+      // handshake cleanly instead of reporting a socket error.
+      await Promise.all(
+        [...sockets].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.readyState === s.CLOSED) return resolve();
+              const timer = setTimeout(() => {
+                s.terminate();
+                resolve();
+              }, 1000);
+              s.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              if (s.readyState === s.OPEN) s.close(1001, 'going away');
+            }),
+        ),
+      );
       wss.close();
     },
   };

@@ -141,7 +141,7 @@ export interface Delivery {
 export type RateLimitRule = { perMinute: number } | { perSecond: number; burst: number; per: 'channel' };
 
 export interface SlackEmulator {
-  /** Web API base URL ending in `/api/`, for SLACK_API_URL. */
+  /** Web API base URL ending in `/api/`, for SLACK_API_URL. Throws before start(). */
   readonly apiUrl: string;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -156,7 +156,7 @@ export interface SlackEmulator {
   /** Replies in a thread, oldest first (the parent excluded). */
   replies(channel: string, threadTs: string): EmulatedMessage[];
   ephemerals(filter?: { user?: string; channel?: string }): EmulatedEphemeral[];
-  /** Views opened by views.open / views.update, keyed by view id. */
+  /** Modals currently open (views.open / push, kept current by views.update), with the app's field errors. */
   views(): Array<{ id: string; user: string; view: Record<string, unknown>; errors?: Record<string, string> }>;
   /** App Home as last published per user. */
   home(user: string): Record<string, unknown> | undefined;
@@ -170,13 +170,28 @@ export interface SlackEmulator {
 
   // ---- what a person does (signed HTTP, or Socket Mode when a client is connected) ----
   slashCommand(args: { user: string; channel: string; text: string; command?: string }): Promise<AppResponse>;
-  /** Posts the message (visible in state) and delivers app_mention plus message events. */
+  /**
+   * Posts the message (visible in state; `<@bot>` is prefixed when the text lacks it) and delivers
+   * app_mention then message, each its own request and event_id. Like Slack, nothing is
+   * delivered where the bot is not a member (responses: []); nor when no app is attached.
+   */
   mention(args: { user: string; channel: string; text: string; threadTs?: string }): Promise<{ ts: string; responses: AppResponse[] }>;
-  /** A plain message by a user or an integration (message event; bot_message when botId set). */
+  /**
+   * A plain message by a user or an integration (message event; bot_message when botId set).
+   * Not delivered (response.error 'not_delivered') where the bot is not a member or no app is attached.
+   */
   userMessage(args: { user?: string; botId?: string; channel: string; text: string; threadTs?: string; attachments?: unknown[]; subtype?: string }): Promise<{ ts: string; response: AppResponse }>;
-  /** Clicks a button found by action_id on a message (or an ephemeral's blocks). */
+  /**
+   * Clicks a button found by action_id on a message (or an ephemeral's blocks, by its ts); throws
+   * when there is no such element or the person cannot see the ephemeral.
+   */
   clickButton(args: { user: string; channel: string; messageTs: string; actionId: string; value?: string }): Promise<AppResponse>;
-  /** Submits an open view with state values keyed block_id → action_id → value. */
+  /**
+   * Submits an open view with state values keyed block_id → action_id → value (as Slack sends
+   * them, e.g. `{ env: { value: { type: 'plain_text_input', value: 'prod' } } }`). The app's ack
+   * decides: response_action errors keeps it open (see views()[i].errors), update / push / clear
+   * as Slack does, an empty ack closes it.
+   */
   submitView(args: { user: string; viewId: string; values: Record<string, Record<string, unknown>> }): Promise<AppResponse>;
   openHome(user: string): Promise<AppResponse>;
   addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<AppResponse>;

@@ -26,7 +26,7 @@ function viewArg(args: Args, expected: 'modal' | 'home'): { view: Obj } | { erro
 }
 
 /** The view as Slack stores and returns it. */
-export function materialiseView(ctx: MethodContext, input: Obj, id: string, rootId: string, previousId: string | undefined): Obj {
+export function materialiseView(ctx: Pick<MethodContext, 'state' | 'clock'>, input: Obj, id: string, rootId: string, previousId: string | undefined): Obj {
   return {
     id,
     team_id: ctx.state.team.id,
