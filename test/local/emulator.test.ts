@@ -396,3 +396,31 @@ describe('response_url', () => {
     }
   });
 });
+
+describe('intercepting a method', () => {
+  it('holds an answer until the hook resolves, and can answer in the method\'s place', async () => {
+    const emulator = createSlackEmulator({ clock: new ManualClock(), signingSecret: 's3cret-signing', botToken: 'xoxb-intercept' });
+    await emulator.start();
+    try {
+      const client = new WebClient('xoxb-intercept', { slackApiUrl: emulator.apiUrl, retryConfig: { retries: 0 } });
+      let release: () => void = () => {};
+      emulator.intercept('users.info', () => new Promise<void>((resolve) => (release = resolve)));
+      let answered = false;
+      const pending = client.users.info({ user: 'U0ALICE' }).then((r) => {
+        answered = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      release();
+      expect((await pending).user?.id).toBe('U0ALICE');
+
+      emulator.intercept('users.info', () => ({ ok: false, error: 'user_not_found' }));
+      await expect(client.users.info({ user: 'U0ALICE' })).rejects.toMatchObject({ data: { error: 'user_not_found' } });
+      emulator.intercept('users.info', null);
+      expect((await client.users.info({ user: 'U0ALICE' })).ok).toBe(true);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { createResponseUrls } from './response-urls.ts';
 import { createSocketModeHub } from './socket-mode.ts';
 import { createTriggerIds } from './trigger-ids.ts';
 import type { EmulatedMessage, EmulatorOptions, RecordedCall, SlackEmulator } from './types.ts';
-import { createWebApiServer } from './web-api-server.ts';
+import { createWebApiServer, type Interceptor } from './web-api-server.ts';
 import { createWorkspaceState } from './workspace-state.ts';
 
 export type * from './types.ts';
@@ -68,7 +68,9 @@ export function createSlackEmulator(options: EmulatorOptions): SlackEmulator {
   });
   echo = person.echo;
   const rateLimiter = createRateLimiter(clock, options.enforceRateLimits !== false);
+  const interceptors = new Map<string, Interceptor>();
   const server = createWebApiServer({
+    interceptors,
     state,
     clock,
     rateLimiter,
@@ -86,6 +88,10 @@ export function createSlackEmulator(options: EmulatorOptions): SlackEmulator {
   const isTopLevel = (m: EmulatedMessage) => !m.threadTs || m.threadTs === m.ts || !!m.replyBroadcast;
 
   return {
+    intercept(method, hook) {
+      if (hook) interceptors.set(method, hook);
+      else interceptors.delete(method);
+    },
     get apiUrl() {
       return `${base()}/api/`;
     },

@@ -211,6 +211,13 @@ export interface SlackEmulator {
   /** Overrides one method's rate limit; null removes it. Tests lower a tier to provoke a 429 cheaply. */
   setRateLimit(method: string, rule: RateLimitRule | null): void;
 
+  /**
+   * Runs `hook` before `method` answers (after authentication): it may wait (a slow backend, a
+   * request held while a test kills the app) and may return a response to send instead of the
+   * method's own. `null` removes the hook.
+   */
+  intercept(method: string, hook: ((args: Record<string, unknown>) => Promise<Record<string, unknown> | void> | Record<string, unknown> | void) | null): void;
+
   // ---- workspace setup --------------------------------------------------
   addUser(user: EmulatedUser): void;
   addChannel(channel: EmulatedChannel): void;

@@ -33,7 +33,11 @@ export interface WebApiServerDeps {
   appToken?: string;
   calls: RecordedCall[];
   echo: (message: EmulatedMessage) => void;
+  /** Per-method hooks run before the method answers (see SlackEmulator.intercept). */
+  interceptors: ReadonlyMap<string, Interceptor>;
 }
+
+export type Interceptor = (args: Record<string, unknown>) => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 
 export interface WebApiServer {
   /** Listens on 127.0.0.1 and a free port; resolves with `http://127.0.0.1:<port>`. */
@@ -80,6 +84,9 @@ export function createWebApiServer(deps: WebApiServerDeps): WebApiServer {
     const kind = token === deps.botToken ? 'bot' : deps.appToken && token === deps.appToken ? 'app' : undefined;
     if (!kind) return answer(200, { ok: false, error: 'invalid_auth' });
     if ((kind === 'app') !== APP_TOKEN_METHODS.has(method)) return answer(200, { ok: false, error: 'not_allowed_token_type' });
+
+    const intercepted = await deps.interceptors.get(method)?.(args);
+    if (intercepted) return answer(200, intercepted);
 
     const limit = deps.rateLimiter.take(method, str(args, 'channel') ?? '');
     if (!limit.allowed) return answer(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
