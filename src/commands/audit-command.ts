@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MessageContent } from '../slack/chat-port.ts';
 import type { AuditEntry } from '../store/types.ts';
-import { positiveInt, slackUserId } from './arg-types.ts';
+import { bool, positiveInt, slackUserId } from './arg-types.ts';
 import { context, header, sectionsOf } from './blocks.ts';
 import { defineCommand, type CommandContext } from './command.ts';
 import type { CoreDeps } from './core-deps.ts';
@@ -13,15 +13,18 @@ export const AUDIT_MAX = 200;
 export const audit = defineCommand({
   name: 'audit',
   summary: 'Show the newest audit log entries, optionally for one user',
-  examples: ['audit', 'audit 50 user=@alice'],
+  examples: ['audit', 'audit 50 user=@alice', 'audit 20 --all'],
   args: z.object({
     n: positiveInt.max(AUDIT_MAX, { error: `at most ${AUDIT_MAX}` }).default(AUDIT_DEFAULT),
     user: slackUserId.optional(),
+    all: bool.default(false),
   }),
   positional: ['n'],
   role: 'admin',
-  async run({ reply, deps }: CommandContext<CoreDeps>, { n, user }) {
-    const entries = deps.store.audit.list({ limit: n, ...(user ? { actor: user } : {}) });
+  async run({ reply, deps }: CommandContext<CoreDeps>, { n, user, all }) {
+    // Each request is recorded at intake and again with its outcome; the outcome is what people
+    // look for, so the intake rows only show with --all.
+    const entries = deps.store.audit.list({ limit: n, includeReceived: all, ...(user ? { actor: user } : {}) });
     if (entries.length === 0) {
       await reply.private(user ? `No audit entries for <@${user}>.` : 'The audit log is empty.');
       return;
@@ -44,7 +47,7 @@ export function auditView(entries: readonly AuditEntry[], user?: string): Messag
   const title = auditTitle(entries.length, user);
   return {
     text: [title, ...textLines].join('\n'),
-    blocks: [header(title), ...sectionsOf(blockLines), context('Newest first, only visible to you. `audit <n>` shows up to 200; `user=@someone` narrows it.')],
+    blocks: [header(title), ...sectionsOf(blockLines), context('Newest first, only visible to you. `audit &lt;n&gt;` shows up to 200; `user=@someone` narrows it; `--all` adds each request as received.')],
   };
 }
 

@@ -8,9 +8,10 @@ export function createAuditRepo(db: Database.Database): AuditRepo {
     `INSERT INTO audit_log (at, actor, channel, action, command, args, outcome, detail)
      VALUES (@at, @actor, @channel, @action, @command, @args, @outcome, @detail)`,
   );
-  const newest = db.prepare<[number], AuditEntry>(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
-  const newestByActor = db.prepare<[string, number], AuditEntry>(
-    `SELECT ${COLUMNS} FROM audit_log WHERE actor = ? ORDER BY id DESC LIMIT ?`,
+  const newest = db.prepare<{ limit: number; actor: string | null; received: number }, AuditEntry>(
+    `SELECT ${COLUMNS} FROM audit_log
+     WHERE (@actor IS NULL OR actor = @actor) AND (@received = 1 OR action <> 'received')
+     ORDER BY id DESC LIMIT @limit`,
   );
 
   return {
@@ -28,10 +29,10 @@ export function createAuditRepo(db: Database.Database): AuditRepo {
       return Number(result.lastInsertRowid);
     },
 
-    list({ limit, actor }): AuditEntry[] {
+    list({ limit, actor, includeReceived = true }): AuditEntry[] {
       // SQLite reads a negative LIMIT as "no limit"; a caller asking for nothing gets nothing.
       const n = Math.max(0, Math.floor(limit));
-      return actor === undefined ? newest.all(n) : newestByActor.all(actor, n);
+      return newest.all({ limit: n, actor: actor ?? null, received: includeReceived ? 1 : 0 });
     },
   };
 }

@@ -29,7 +29,12 @@ export interface AuditRepo {
   /** Append-only: there is no update or delete. */
   append(entry: NewAuditEntry): number;
   /** Newest first. */
-  list(options: { limit: number; actor?: string }): AuditEntry[];
+  list(options: {
+    limit: number;
+    actor?: string;
+    /** `received` rows record each request at intake, before its outcome row; default true. */
+    includeReceived?: boolean;
+  }): AuditEntry[];
 }
 
 export interface RoleGrant {

@@ -71,3 +71,20 @@ describe('audit', () => {
     expect((await as(ADMIN, 'audit user=<@U0NOBODY>')).text).toBe('No audit entries for <@U0NOBODY>.');
   });
 });
+
+describe('audit rows recorded at intake', () => {
+  const opsbot = useOpsbot();
+
+  it('hides each request as received unless --all asks for it', async () => {
+    const bot = opsbot();
+    bot.store.roles.grant(ADMIN, 'admin', 'system', 0);
+    bot.store.audit.append({ at: 1, actor: 'U0BOB', channel: 'C0OPS', action: 'received', command: 'command', outcome: 'accepted' });
+    bot.store.audit.append({ at: 2, actor: 'U0BOB', channel: 'C0OPS', action: 'command', command: 'help', outcome: 'ok' });
+
+    const plain = await bot.as(ADMIN, 'audit user=<@U0BOB>');
+    const all = await bot.as(ADMIN, 'audit user=<@U0BOB> --all');
+
+    expect(plain.text.split('\n').slice(1)).toEqual(['1970-01-01 00:00:00Z U0BOB in C0OPS `help` → ok']);
+    expect(all.text.split('\n').slice(1)).toEqual(['1970-01-01 00:00:00Z U0BOB in C0OPS `help` → ok', '1970-01-01 00:00:00Z U0BOB in C0OPS `received` → accepted']);
+  });
+});

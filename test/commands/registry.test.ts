@@ -103,7 +103,7 @@ describe('checking definitions at start-up', () => {
 describe('usage lines', () => {
   it('shows required positionals in <> and optional ones in []', () => {
     expect(usage(roleGrant)).toBe('/ops role grant <user> <role>');
-    expect(usage(audit)).toBe('/ops audit [n] [user=<user>]');
+    expect(usage(audit)).toBe('/ops audit [n] [user=<user>] [--all]');
   });
 
   it('shows rest words, enum options, and yes/no switches', () => {
@@ -127,7 +127,7 @@ describe('binding arguments', () => {
 
   it('converts durations, numbers and switches', () => {
     expect(bind(deploy, 'web v1.2 wait=1h30m --force')).toEqual({ service: 'web', version: 'v1.2', wait: 5_400_000, force: true });
-    expect(bind(audit, '50')).toEqual({ n: 50 });
+    expect(bind(audit, '50')).toEqual({ n: 50, all: false });
   });
 
   it('names an invalid enum value with the allowed values and the usage line', () => {
@@ -149,7 +149,7 @@ describe('binding arguments', () => {
   });
 
   it('refuses an unknown option, listing the known ones', () => {
-    expect(() => bind(audit, 'usr=U1X')).toThrow('`audit`: unknown option `usr` (options: `user`).');
+    expect(() => bind(audit, 'usr=U1X')).toThrow('`audit`: unknown option `usr` (options: `user`, `all`).');
   });
 
   it('refuses the same argument given positionally and by name', () => {
