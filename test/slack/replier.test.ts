@@ -1,49 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { LogLevel, type Logger as SlackLogger } from '@slack/web-api';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
 import type { Invocation } from '../../src/commands/command.ts';
 import { UserError } from '../../src/errors.ts';
-import { createSlackEmulator, type SlackEmulator } from '../../src/local/emulator/index.ts';
+import type { SlackEmulator } from '../../src/local/emulator/index.ts';
 import type { ChatPort } from '../../src/slack/chat-port.ts';
-import { createOutbox, type Outbox } from '../../src/slack/outbox.ts';
 import { createReplier } from '../../src/slack/replier.ts';
-import { createSlackChat } from '../../src/slack/slack-chat.ts';
-import { createWebClient } from '../../src/slack/web-client.ts';
+import { type ChatRig, silentLog, startChatRig } from '../support/chat-rig.ts';
 
-const log = pino({ level: 'silent' });
-const quiet: SlackLogger = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
+const log = silentLog;
 const GENERAL = 'C0GENERAL';
 const RANDOM = 'C0RANDOM'; // public, the bot is not a member
 const PRIVATE = 'G0PRIVATE'; // private, the bot is not a member
 const ALICE = 'U0ALICE';
 
-let clock: ManualClock;
 let emulator: SlackEmulator;
-let outbox: Outbox;
 let chat: ChatPort;
-let app: Server;
+let rig: ChatRig;
 
 beforeEach(async () => {
-  clock = new ManualClock();
-  emulator = createSlackEmulator({ clock, signingSecret: 'secret', botToken: 'xoxb-test' });
-  await emulator.start();
-  // Stands in for the app's /slack/events: acks everything, so the emulator hands out response_urls.
-  app = createServer((req, res) => req.resume().on('end', () => res.end()));
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  emulator.setEventsUrl(`http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`);
-  const client = createWebClient({ token: 'xoxb-test', apiUrl: emulator.apiUrl, logger: quiet });
-  outbox = createOutbox({ client, clock, log });
-  chat = createSlackChat({ outbox, client, log });
+  rig = await startChatRig();
+  ({ emulator, chat } = rig);
 });
 
-afterEach(async () => {
-  outbox.stop();
-  await emulator.stop();
-  await new Promise((resolve) => app.close(resolve));
-});
+afterEach(() => rig.stop());
 
 async function slash(channel: string): Promise<Invocation> {
   await emulator.slashCommand({ user: ALICE, channel, text: 'status' });

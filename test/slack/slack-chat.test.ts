@@ -1,60 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KnownBlock, SectionBlock } from '@slack/types';
-import { LogLevel, type Logger as SlackLogger } from '@slack/web-api';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createSlackEmulator, validateBlocks, type EmulatedMessage, type SlackEmulator } from '../../src/local/emulator/index.ts';
+import { validateBlocks, type EmulatedMessage, type SlackEmulator } from '../../src/local/emulator/index.ts';
 import type { ChatPort } from '../../src/slack/chat-port.ts';
 import { MAX_BUTTON_TEXT, MAX_HEADER_TEXT, MAX_SECTION_TEXT } from '../../src/slack/message-limits.ts';
-import { createOutbox, type Outbox } from '../../src/slack/outbox.ts';
-import { createSlackChat } from '../../src/slack/slack-chat.ts';
-import { createWebClient } from '../../src/slack/web-client.ts';
+import { type ChatRig, runUntilSettled as settleWith, startChatRig } from '../support/chat-rig.ts';
 
-const log = pino({ level: 'silent' });
-const quiet: SlackLogger = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
 const GENERAL = 'C0GENERAL';
 const ALICE = 'U0ALICE';
 
 let clock: ManualClock;
 let emulator: SlackEmulator;
-let outbox: Outbox;
 let chat: ChatPort;
-let app: Server;
+let rig: ChatRig;
 
 beforeEach(async () => {
-  clock = new ManualClock();
-  emulator = createSlackEmulator({ clock, signingSecret: 'secret', botToken: 'xoxb-test' });
-  await emulator.start();
-  // Stands in for the app's /slack/events: acks everything, so the emulator hands out response_urls.
-  app = createServer((req, res) => req.resume().on('end', () => res.end()));
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  emulator.setEventsUrl(`http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/events`);
-  const client = createWebClient({ token: 'xoxb-test', apiUrl: emulator.apiUrl, logger: quiet });
-  outbox = createOutbox({ client, clock, log });
-  chat = createSlackChat({ outbox, client, log });
+  rig = await startChatRig();
+  ({ clock, emulator, chat } = rig);
 });
 
-afterEach(async () => {
-  outbox.stop();
-  await emulator.stop();
-  await new Promise((resolve) => app.close(resolve));
-});
+afterEach(() => rig.stop());
 
-async function runUntilSettled<T>(promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; !settled; i++) {
-    if (i > 100_000) throw new Error('never settled');
-    if (clock.pendingTimers > 0) await clock.advance(250);
-    else await new Promise((resolve) => setImmediate(resolve));
-  }
-  return promise;
-}
+const runUntilSettled = <T>(promise: Promise<T>) => settleWith(clock, promise);
 
 const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const lines = (count: number) => Array.from({ length: count }, (_, i) => `${String(i).padStart(6, '0')} ${'x'.repeat(72)}`).join('\n');

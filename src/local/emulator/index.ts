@@ -131,6 +131,7 @@ export function createSlackEmulator(options: EmulatorOptions): SlackEmulator {
     redeliver: (d, retry) => delivery.redeliver(d, retry),
     deliveries: () => delivery.deliveries,
     issueTriggerId: (user) => triggers.issue(user),
+    issueResponseUrl: (target) => responseUrls.issue({ ...target }),
 
     setRateLimit: (method, rule) => rateLimiter.set(method, rule),
 

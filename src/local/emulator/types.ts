@@ -206,6 +206,11 @@ export interface SlackEmulator {
   deliveries(): readonly Delivery[];
   /** A trigger_id as Slack issues with an interaction (valid 3 s of clock time), for the shell and tests. */
   issueTriggerId(user: string): string;
+  /**
+   * A response_url as Slack issues with a slash command or a click (answers land as `user`'s
+   * ephemerals in `channel`; 5 uses within 30 minutes), for requests built from fixtures.
+   */
+  issueResponseUrl(target: { user: string; channel: string; threadTs?: string }): string;
 
   // ---- limits ----------------------------------------------------------------
   /** Overrides one method's rate limit; null removes it. Tests lower a tier to provoke a 429 cheaply. */
