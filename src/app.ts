@@ -15,7 +15,7 @@ import { type BoltSlack, createBoltSlack } from './slack/bolt-app.ts';
 import { createCallerResolver } from './slack/caller-resolver.ts';
 import type { ChatPort } from './slack/chat-port.ts';
 import { createInboxWorker } from './slack/inbox-worker.ts';
-import { createIntake } from './slack/intake.ts';
+import { createIntake, type Intake } from './slack/intake.ts';
 import { createOutbox } from './slack/outbox.ts';
 import { createReplier } from './slack/replier.ts';
 import { createRequestHandlers } from './slack/request-handlers.ts';
@@ -76,7 +76,15 @@ export function createApp(deps: AppDeps): OpsApp {
   const chat = createSlackChat({ outbox, client, log: log.child({ component: 'chat' }) });
 
   let bot: { userId: string; botId: string; teamId: string } | undefined;
-  const intake = createIntake({ store, clock, log: log.child({ component: 'intake' }), command: config.slack.command, alertChannels: config.alerts.channels });
+  const recordRequest = createIntake({ store, clock, log: log.child({ component: 'intake' }), command: config.slack.command, alertChannels: config.alerts.channels });
+  const intake: Intake = {
+    setBot: (identity) => recordRequest.setBot(identity),
+    accept(body) {
+      const result = recordRequest.accept(body);
+      metrics.requests.inc({ outcome: result.outcome });
+      return result;
+    },
+  };
 
   const registry = createRegistry(builtinCommands);
   const dispatcher = createDispatcher({ registry, store, clock, commandPrefix: config.slack.command, deps: { store, registry } });

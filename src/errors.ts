@@ -24,8 +24,8 @@ export class UserError extends OpsError {
 
 export class PermissionDeniedError extends UserError {
   readonly needed: Role;
-  constructor(needed: Role, what: string) {
-    super('permission_denied', `You need the *${needed}* role to ${what}.`, 'Ask an admin: `/ops role grant @you ' + needed + '`.');
+  constructor(needed: Role, what: string, commandPrefix = '/ops') {
+    super('permission_denied', `You need the *${needed}* role to ${what}.`, `Ask an admin: \`${commandPrefix} role grant @you ${needed}\`.`);
     this.needed = needed;
   }
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fstatSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { createApp, type HostInfo } from './app.ts';
+import { createApp, type HostInfo, type OpsApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { type Config, loadConfig } from './config.ts';
 import { ConfigError, errorMessage, OpsError } from './errors.ts';
@@ -93,11 +93,23 @@ function makeLogger(config: Config, options: { shell: boolean }): Logger {
 
 async function runSlack(config: Config): Promise<number> {
   const log = makeLogger(config, { shell: false });
-  const app = createApp({ config, log, clock: systemClock(), host });
-  await app.start();
-  await untilSignal(log);
+  const lost = Promise.withResolvers<Error>();
+  const app = createApp({ config, log, clock: systemClock(), host, onFatal: (err) => lost.resolve(err) });
+  await startOrCleanUp(app);
+  const fatal = await Promise.race([untilSignal(log), lost.promise]);
   await app.stop();
+  if (fatal) throw fatal;
   return 0;
+}
+
+/** A start that fails half-way (Slack rejected the token) must not leave the listener and the lock behind. */
+async function startOrCleanUp(app: OpsApp): Promise<{ url: string }> {
+  try {
+    return await app.start();
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 async function runLocal(config: Config): Promise<number> {
@@ -120,11 +132,21 @@ async function runLocal(config: Config): Promise<number> {
     http: { host: '127.0.0.1', port: process.env.PORT ? config.http.port : 0 },
     secrets: [...config.secrets, botToken, signingSecret],
   };
-  const app = createApp({ config: localConfig, log, clock, host });
+  const stopOnSignal = new AbortController();
+  let fatal: Error | undefined;
+  const app = createApp({
+    config: localConfig,
+    log,
+    clock,
+    host,
+    onFatal: (err) => {
+      fatal ??= err;
+      stopOnSignal.abort();
+    },
+  });
   try {
     const { url } = await app.start();
     emulator.setEventsUrl(`${url}/slack/events`);
-    const stopOnSignal = new AbortController();
     process.once('SIGINT', () => stopOnSignal.abort());
     process.once('SIGTERM', () => stopOnSignal.abort());
     await runShell({
@@ -143,6 +165,7 @@ async function runLocal(config: Config): Promise<number> {
     await app.stop();
     await emulator.stop();
   }
+  if (fatal) throw fatal;
   return 0;
 }
 
@@ -166,11 +189,11 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-function untilSignal(log: Logger): Promise<void> {
+function untilSignal(log: Logger): Promise<undefined> {
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
-      resolve();
+      resolve(undefined);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

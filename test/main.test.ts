@@ -267,6 +267,29 @@ describe('one opsbot per database', () => {
   });
 });
 
+describe('an opsbot that lost its instance lock', () => {
+  it('stops at its next heartbeat, saying who holds the database now, and leaves the new holder alone', async () => {
+    const slack = await startEmulator();
+    const opsbot = await startSlackOpsbot(slack);
+    const path = join(dir, 'opsbot.db');
+    // What another host does after judging this one dead (it was paused past the stale time).
+    const db = new Database(path);
+    try {
+      db.prepare("UPDATE instance_lock SET owner = 'ops-2:4242:1', host = 'ops-2', pid = 4242, started_at = ?, heartbeat_at = ?").run(Date.now(), Date.now());
+    } finally {
+      db.close();
+    }
+
+    const exit = await exitWithin(opsbot, 15_000);
+
+    expect(exit.code).toBe(1);
+    expect(opsbot.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      'opsbot: This opsbot lost its instance lock to host ops-2 (pid 4242); stopping so that only one instance runs',
+    ]);
+    expect(readDb(path, (d) => d.prepare('select host, pid from instance_lock').all())).toEqual([{ host: 'ops-2', pid: 4242 }]);
+  }, 20_000);
+});
+
 describe('a request acked just before kill -9', () => {
   it('keeps its audit row and inbox entry, and is answered once after the restart', async () => {
     const slack = await startEmulator();

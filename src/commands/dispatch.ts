@@ -97,7 +97,7 @@ export function createDispatcher<Deps>(options: DispatcherOptions<Deps>): Dispat
         command = found.command;
 
         if (!roleAtLeast(caller.role, command.role)) {
-          const denied = new PermissionDeniedError(command.role, `run \`${command.name}\``);
+          const denied = new PermissionDeniedError(command.role, `run \`${command.name}\``, commandPrefix);
           record('denied', { command: command.name, args: bestEffortArgs(command, found.rest, commandPrefix), detail: denied.code });
           await tell(userText(denied));
           return done('denied');

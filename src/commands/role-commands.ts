@@ -102,12 +102,12 @@ export function roleListView(grants: readonly RoleGrant[]) {
   if (grants.length === 0) return { text: 'No roles granted yet: every workspace member is a *viewer*.' };
   const byRole = (r: Role) => grants.filter((g) => g.role === r).sort((a, b) => a.grantedAt - b.grantedAt);
   const order = [...ROLES].reverse();
-  const line = (g: RoleGrant, time: (ms: number) => string) => `• <@${g.userId}> — granted by ${g.grantedBy === 'system' ? 'OPS_ADMINS' : `<@${g.grantedBy}>`}, ${time(g.grantedAt)}`;
+  const line = (g: RoleGrant, time: (ms: number) => string) => `<@${g.userId}> — granted by ${g.grantedBy === 'system' ? 'OPS_ADMINS' : `<@${g.grantedBy}>`}, ${time(g.grantedAt)}`;
   const blocks = [
     header('Granted roles'),
     ...order.flatMap((r) => {
       const members = byRole(r);
-      return members.length === 0 ? [] : sectionsOf(members.map((g) => line(g, (ms) => slackTime(ms, '{date_short}'))), `*${r}*`);
+      return members.length === 0 ? [] : sectionsOf(members.map((g) => `• ${line(g, (ms) => slackTime(ms, '{date_short}'))}`), `*${r}*`);
     }),
     context('Everyone else in the workspace is a *viewer*; guests and other workspaces have no access until granted.'),
   ];

@@ -20,7 +20,7 @@ export function createMetrics() {
     }),
     requests: new Counter({
       name: 'opsbot_slack_requests_total',
-      help: 'Slack requests received, by kind and intake outcome (accepted, duplicate, ignored).',
+      help: 'Slack requests that passed the signature check, by intake outcome (accepted, duplicate, ignored).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

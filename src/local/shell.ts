@@ -236,6 +236,9 @@ export async function runShell(options: ShellOptions): Promise<void> {
     write(`You are alice in #general. Try: ${options.command} help    (:help for shell commands)`);
   }
   const rl = createInterface({ input: options.input, terminal: false });
+  // A signal must end the shell while it waits for a line, not after the next one arrives.
+  const stop = () => rl.close();
+  options.signal?.addEventListener('abort', stop, { once: true });
   const prompt = () => options.interactive && output.write(`${nameOf(state.user)} ${where()}> `);
   prompt();
   try {
@@ -251,6 +254,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
       prompt();
     }
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     rl.close();
     unsubscribe();
   }

@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { Caller } from '../commands/command.ts';
@@ -18,6 +18,8 @@ interface Membership {
 }
 
 const MEMBERSHIP_TTL_MS = 10 * 60_000;
+/** A rate-limited users.info is asked this many times in all before the caller is refused. */
+const RATE_LIMIT_ATTEMPTS = 4;
 
 /**
  * A granted role always wins. Otherwise the role depends on who the user is to this workspace,
@@ -26,10 +28,28 @@ const MEMBERSHIP_TTL_MS = 10 * 60_000;
 export function createCallerResolver(deps: { roles: RoleRepo; client: WebClient; clock: Clock; log: Logger; policy: CallerPolicy; teamId: () => string | undefined }) {
   const cache = new Map<string, Membership>();
 
+  /**
+   * users.info is Tier 4: a burst of commands (an incident) can hit its limit. A rate limit says
+   * when to ask again, so wait for it (on the clock) rather than tell a member they have no access.
+   */
+  async function usersInfo(userId: string) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.client.users.info({ user: userId });
+      } catch (err) {
+        const e = err as { code?: unknown; retryAfter?: number };
+        if (e.code !== ErrorCode.RateLimitedError || attempt >= RATE_LIMIT_ATTEMPTS) throw err;
+        const waitMs = Math.max(1, e.retryAfter ?? 1) * 1_000;
+        deps.log.info({ userId, attempt, retryAfter: waitMs / 1000 }, 'users.info rate limited; waiting');
+        await deps.clock.sleep(waitMs);
+      }
+    }
+  }
+
   async function isGuest(userId: string): Promise<boolean> {
     const cached = cache.get(userId);
     if (cached && deps.clock.now() - cached.at < MEMBERSHIP_TTL_MS) return cached.guest;
-    const res = await deps.client.users.info({ user: userId });
+    const res = await usersInfo(userId);
     const user = res.user as { is_restricted?: boolean; is_ultra_restricted?: boolean; team_id?: string; is_stranger?: boolean } | undefined;
     const team = deps.teamId();
     const guest = Boolean(user?.is_restricted || user?.is_ultra_restricted || user?.is_stranger || (team && user?.team_id && user.team_id !== team));

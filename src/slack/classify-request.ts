@@ -50,7 +50,10 @@ function classifyEvent(body: Body, bot: BotIdentity | undefined): Classification
       if (subtype && subtype !== 'bot_message' && subtype !== 'file_share' && subtype !== 'thread_broadcast') {
         return { ignore: `message subtype ${subtype}` };
       }
-      // A mention arrives twice (app_mention and message): the app_mention is the one handled.
+      // In a direct message everything is addressed to opsbot, and Slack sends no app_mention there
+      // (mentioned or not): a person's DM is handled like a mention.
+      if (event.channel_type === 'im' && !subtype && userId) return { kind: 'mention', key, userId, channelId, summary: str(event.text) ?? '' };
+      // Elsewhere a mention arrives twice (app_mention and message): the app_mention is the one handled.
       if (bot && (str(event.text) ?? '').includes(`<@${bot.userId}>`)) return { ignore: 'mention, handled as app_mention' };
       return { kind: 'message', key, userId, channelId, summary: (str(event.text) ?? '').slice(0, 200) };
     }

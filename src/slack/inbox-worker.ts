@@ -50,14 +50,26 @@ export function createInboxWorker(deps: {
     }
   };
 
+  const reportDepth = () => {
+    try {
+      deps.onDepthChange?.(store.inbox.depth());
+    } catch (err) {
+      log.warn({ err }, 'inbox depth unavailable');
+    }
+  };
+
   const schedule = (id: number) => {
     if (stopped || running.has(id)) return;
-    const job = run(id).finally(() => {
-      running.delete(id);
-      deps.onDepthChange?.(store.inbox.depth());
-    });
+    const job = run(id)
+      // Nobody awaits a job: a failure of the inbox's own writes (the database) must be logged,
+      // not become an unhandled rejection that ends the process. The entry stays unfinished.
+      .catch((err: unknown) => log.error({ err, inboxId: id }, 'inbox bookkeeping failed; entry left for the next start'))
+      .finally(() => {
+        running.delete(id);
+        reportDepth();
+      });
     running.set(id, job);
-    deps.onDepthChange?.(store.inbox.depth());
+    reportDepth();
   };
 
   return {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { OpsError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { type BotIdentity, classifyRequest, type RequestKind } from './classify-request.ts';
 
@@ -26,7 +27,14 @@ export function createIntake(deps: { store: Store; clock: Clock; log: Logger; co
   const record = store.db.transaction((key: string, kind: RequestKind, body: Record<string, unknown>, who: string, where: string | null, summary: string) => {
     const at = clock.now();
     if (!store.events.markProcessed(key, at)) return undefined;
-    const inboxId = store.inbox.add({ key, kind, payload: JSON.stringify(body), at });
+    let inboxId: number;
+    try {
+      inboxId = store.inbox.add({ key, kind, payload: JSON.stringify(body), at });
+    } catch (err) {
+      // Its processed key was pruned (retention) but the finished entry is still kept: a late retry.
+      if (err instanceof OpsError && err.code === 'inbox_duplicate_key') return undefined;
+      throw err;
+    }
     store.audit.append({ at, actor: who, channel: where, action: 'received', command: kind, args: JSON.stringify({ text: summary }), outcome: 'accepted' });
     return inboxId;
   });

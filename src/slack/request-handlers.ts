@@ -37,6 +37,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
       );
     },
 
+    // app_mention events, and a person's direct messages to opsbot (message.im).
     mention: async (body, _entry, log) => {
       const event = (body.event ?? {}) as Body;
       await deps.dispatch(
@@ -46,8 +47,9 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
           userId: str(event.user) ?? '',
           teamId: str(body.team_id),
           channelId: str(event.channel) ?? '',
-          // Slash commands don't work in threads; mentions do, and are answered where they were made.
-          threadTs: str(event.thread_ts) ?? str(event.ts),
+          // Slash commands don't work in threads; mentions do, and are answered where they were made:
+          // in the thread, or one started under the mention. A direct message is answered in the DM.
+          threadTs: str(event.thread_ts) ?? (event.channel_type === 'im' ? undefined : str(event.ts)),
         },
         log,
       );

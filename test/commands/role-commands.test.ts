@@ -37,9 +37,9 @@ describe('role commands', () => {
     expect(list.outcome).toBe('ok');
     expect(list.text).toBe(
       [
-        'admin: • <@U0ADMIN> — granted by OPS_ADMINS, 2026-03-02 09:29:00Z',
-        'deployer: • <@U0ALICE> — granted by <@U0ADMIN>, 2026-03-02 09:30:00Z',
-        'deployer: • <@U0BOB> — granted by <@U0ADMIN>, 2026-03-02 09:30:00Z',
+        'admin: <@U0ADMIN> — granted by OPS_ADMINS, 2026-03-02 09:29:00Z',
+        'deployer: <@U0ALICE> — granted by <@U0ADMIN>, 2026-03-02 09:30:00Z',
+        'deployer: <@U0BOB> — granted by <@U0ADMIN>, 2026-03-02 09:30:00Z',
       ].join('\n'),
     );
 

@@ -37,6 +37,32 @@ export interface StartOptions {
   emulator?: Partial<EmulatorOptions>;
   /** Reuse a database folder (restart scenarios). */
   dir?: string;
+  /**
+   * Attach to a running emulator instead of starting one (restart scenarios: the workspace, its
+   * messages and response_urls outlive the app). It is left running on stop().
+   */
+  slack?: SlackEmulator;
+  /** The clock of `slack` when reusing one, so opsbot and the workspace share one time. */
+  clock?: ManualClock;
+}
+
+/** The environment a test opsbot runs with: a valid HTTP-mode (or Socket Mode) set pointing at the emulator. */
+export function testEnv(args: { apiUrl: string; dir: string; socketMode?: boolean; env?: Record<string, string> }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: args.apiUrl,
+    DATABASE_PATH: join(args.dir, 'opsbot.db'),
+    LOG_LEVEL: 'debug',
+    OPSBOT_CONFIG: join(args.dir, 'opsbot.yaml'),
+    ...(args.socketMode ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
+    ...args.env,
+  };
+}
+
+/** loadConfig over `env` with `policy` as opsbot.yaml, listening on an ephemeral loopback port. */
+export function testConfig(env: Record<string, string>, policy = ''): Config {
+  const loaded = loadConfig(env, { readFile: (path) => (path === env.OPSBOT_CONFIG ? policy : undefined) });
+  return { ...loaded, http: { host: '127.0.0.1', port: 0 } };
 }
 
 /**
@@ -46,26 +72,18 @@ export interface StartOptions {
 export async function startOpsbot(options: StartOptions = {}): Promise<RunningOpsbot> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'opsbot-test-'));
   // Bolt checks request timestamps against the real clock, so the test clock starts at real now.
-  const clock = new ManualClock(Date.now());
-  const emulator = createSlackEmulator({
-    clock,
-    signingSecret: SIGNING_SECRET,
-    botToken: BOT_TOKEN,
-    appToken: APP_TOKEN,
-    ...options.emulator,
-  });
-  await emulator.start();
-  const env: Record<string, string> = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_API_URL: emulator.apiUrl,
-    DATABASE_PATH: join(dir, 'opsbot.db'),
-    LOG_LEVEL: 'debug',
-    OPSBOT_CONFIG: join(dir, 'opsbot.yaml'),
-    ...(options.socketMode ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
-    ...options.env,
-  };
-  const loaded = loadConfig(env, { readFile: (path) => (path === env.OPSBOT_CONFIG ? (options.policy ?? '') : undefined) });
-  const config: Config = { ...loaded, http: { host: '127.0.0.1', port: 0 } };
+  const clock = options.clock ?? new ManualClock(Date.now());
+  const emulator =
+    options.slack ??
+    createSlackEmulator({
+      clock,
+      signingSecret: SIGNING_SECRET,
+      botToken: BOT_TOKEN,
+      appToken: APP_TOKEN,
+      ...options.emulator,
+    });
+  if (!options.slack) await emulator.start();
+  const config = testConfig(testEnv({ apiUrl: emulator.apiUrl, dir, socketMode: options.socketMode, env: options.env }), options.policy);
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _enc, done) {
@@ -103,7 +121,7 @@ export async function startOpsbot(options: StartOptions = {}): Promise<RunningOp
     settle,
     async stop() {
       await app.stop();
-      await emulator.stop();
+      if (!options.slack) await emulator.stop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

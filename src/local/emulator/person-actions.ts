@@ -142,10 +142,9 @@ export function createPersonActions(deps: PersonActionDeps): PersonActions & { e
       // workspace even with no app attached (a test may only be arranging history).
       if (!botIn(c) || !delivery.hasDestination()) return { ts, responses: [] };
       const base = { user: u.id, team: u.teamId ?? state.team.id, channel: c.id, text: fullText, ts, ...(root ? { threadTs: root } : {}), ...(parent?.user ? { parentUserId: parent.user } : {}) };
-      const responses = [
-        await sendEvent(personMessageEvent('app_mention', base)),
-        await sendEvent(personMessageEvent('message', { ...base, channelType: channelType(c) })),
-      ];
+      // In a direct message with the app Slack sends no app_mention, mentioned or not: only message.im.
+      const responses = c.isIm ? [] : [await sendEvent(personMessageEvent('app_mention', base))];
+      responses.push(await sendEvent(personMessageEvent('message', { ...base, channelType: channelType(c) })));
       return { ts, responses };
     },
 

@@ -173,7 +173,8 @@ export interface SlackEmulator {
   /**
    * Posts the message (visible in state; `<@bot>` is prefixed when the text lacks it) and delivers
    * app_mention then message, each its own request and event_id. Like Slack, nothing is
-   * delivered where the bot is not a member (responses: []); nor when no app is attached.
+   * delivered where the bot is not a member (responses: []); nor when no app is attached; and in
+   * a direct message with the bot only the message (Slack sends no app_mention in DMs).
    */
   mention(args: { user: string; channel: string; text: string; threadTs?: string }): Promise<{ ts: string; responses: AppResponse[] }>;
   /**

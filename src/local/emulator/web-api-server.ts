@@ -133,6 +133,8 @@ export function createWebApiServer(deps: WebApiServerDeps): WebApiServer {
 
   const server = createServer((req, res) => {
     const end = deps.activity.begin(`${req.method} ${req.url ?? ''}`.slice(0, 80));
+    // A caller that went away (an app killed while an intercept held its call) has nothing in flight.
+    res.once('close', end);
     route(req, res)
       .catch((err: unknown) => {
         // A bug in a handler must show up in the test, not hang the client: Slack's 500 shape.
