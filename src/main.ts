@@ -4,7 +4,7 @@
  * configuration, builds the app through app.ts and runs one CLI command.
  */
 import { randomBytes } from 'node:crypto';
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createApp, type HostInfo, type OpsApp } from './app.ts';
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const config = loadConfig(process.env, { readFile: readOptional });
+  const config = loadConfig(process.env);
   switch (command) {
     case 'start':
       return config.mode === 'local' ? runLocal(config) : runSlack(config);
@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${config.configPath}: ok\n`);
       return 0;
     case 'migrate': {
-      const db = openDatabase(config.databasePath);
+      const db = namingDatabasePath(config.databasePath, () => openDatabase(config.databasePath));
       db.close();
       process.stdout.write(`${config.databasePath}: schema version ${SCHEMA_VERSION}\n`);
       return 0;
@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     case 'backup': {
       const target = args[0];
       if (!target) throw new ConfigError('backup: name the file to write, e.g. `opsbot backup ./opsbot-backup.db`');
-      const db = openDatabase(config.databasePath);
+      const db = namingDatabasePath(config.databasePath, () => openDatabase(config.databasePath));
       try {
         const { pages } = await backupDatabase(db, target);
         process.stdout.write(`backed up ${config.databasePath} to ${target} (${pages} pages)\n`);
@@ -94,7 +94,7 @@ function makeLogger(config: Config, options: { shell: boolean }): Logger {
 async function runSlack(config: Config): Promise<number> {
   const log = makeLogger(config, { shell: false });
   const lost = Promise.withResolvers<Error>();
-  const app = createApp({ config, log, clock: systemClock(), host, onFatal: (err) => lost.resolve(err) });
+  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock: systemClock(), host, onFatal: (err) => lost.resolve(err) }));
   await startOrCleanUp(app);
   const fatal = await Promise.race([untilSignal(log), lost.promise]);
   await app.stop();
@@ -115,7 +115,9 @@ async function startOrCleanUp(app: OpsApp): Promise<{ url: string }> {
 async function runLocal(config: Config): Promise<number> {
   if (!stdinUsable()) {
     throw new ConfigError(
-      'No Slack credentials (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or with SLACK_APP_TOKEN for Socket Mode) and no terminal or piped input for the local shell',
+      config.mode === 'local'
+        ? 'No Slack credentials (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or with SLACK_APP_TOKEN for Socket Mode) and no terminal or piped input for the local shell'
+        : 'The local shell needs a terminal or piped input (stdin is closed)',
     );
   }
   const log = makeLogger(config, { shell: true });
@@ -134,16 +136,24 @@ async function runLocal(config: Config): Promise<number> {
   };
   const stopOnSignal = new AbortController();
   let fatal: Error | undefined;
-  const app = createApp({
-    config: localConfig,
-    log,
-    clock,
-    host,
-    onFatal: (err) => {
-      fatal ??= err;
-      stopOnSignal.abort();
-    },
-  });
+  let app: OpsApp;
+  try {
+    app = namingDatabasePath(config.databasePath, () =>
+      createApp({
+        config: localConfig,
+        log,
+        clock,
+        host,
+        onFatal: (err) => {
+          fatal ??= err;
+          stopOnSignal.abort();
+        },
+      }),
+    );
+  } catch (err) {
+    await emulator.stop();
+    throw err;
+  }
   try {
     const { url } = await app.start();
     emulator.setEventsUrl(`${url}/slack/events`);
@@ -180,12 +190,14 @@ function stdinUsable(): boolean {
   }
 }
 
-function readOptional(path: string): string | undefined {
+/** A database file that cannot be opened is a configuration problem: name DATABASE_PATH, not a stack trace. */
+function namingDatabasePath<T>(path: string, open: () => T): T {
   try {
-    return readFileSync(path, 'utf8');
+    return open();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    // SQLite's codes (SQLITE_CANTOPEN, SQLITE_NOTADB) and the file system's (ENOTDIR, EACCES); a bug stays a bug.
+    if (err instanceof OpsError || typeof (err as { code?: unknown }).code !== 'string') throw err;
+    throw new ConfigError(`DATABASE_PATH: cannot open ${JSON.stringify(path)} as opsbot's SQLite database (${errorMessage(err)})`);
   }
 }
 
