@@ -5,7 +5,8 @@
  * Four processes, all on loopback, all the same Node binary with the same flags:
  * - this one: the load generator (signed requests over keep-alive connections, timed here);
  * - opsbot: the real `node src/main.ts start` in HTTP mode, database in a temp dir;
- * - bench/bare-bolt.ts: a Bolt app whose command listener only acks;
+ * - bench/bare-bolt.ts: a plain Bolt app answering the same command (ack, then respond() with a
+ *   help message of the same size through its response_url), without durability or audit;
  * - bench/emulator-child.ts: the Slack Web API opsbot calls after each ack (see its header for
  *   why it is not in this process).
  *
@@ -19,12 +20,11 @@
  *    for seconds are kept in flight (a finished one is replaced at once; starts are staggered so
  *    completions are spread), while `/ops help` from known users is measured, interleaved.
  * Correctness is checked as it goes: every ack must be HTTP 200, and every opsbot command must
- * be answered through its response_url (an ack that drops work is not a win).
+ * be answered through its response_url, and so must every baseline command (an ack that drops
+ * work is not a win).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_APP_ID, DEFAULT_TEAM } from '../src/local/emulator/index.ts';
-import { slashCommandForm, VERIFICATION_TOKEN } from '../src/local/emulator/payloads.ts';
 import type { BenchContext, Benchmark } from './lib/benchmark.ts';
 import { type EmulatorClient, startEmulatorChild } from './lib/emulator-client.ts';
 import { SLOW_USER_PREFIX } from './lib/emulator-protocol.ts';
@@ -59,7 +59,9 @@ interface Plan {
      */
     slowBackendMs: number;
     minSamplesPerApp: number;
+    /** A bound on the prepared commands; the window below should end first. */
     maxSamplesPerApp: number;
+    /** Longer than slowBackendMs, so the window sees every slot's command finish and be replaced. */
     minMeasureMs: number;
     /** First-time users available to the slow commands. */
     slowUsers: number;
@@ -71,7 +73,7 @@ const FULL: Plan = {
   warmupPerApp: 400,
   samplesPerApp: 5_000,
   throughputBlock: (c) => (c === 1 ? 1_000 : 2_500),
-  inflight: { slowCommands: 20, slowBackendMs: 9_000, minSamplesPerApp: 2_000, maxSamplesPerApp: 10_000, minMeasureMs: 12_000, slowUsers: 120 },
+  inflight: { slowCommands: 20, slowBackendMs: 9_000, minSamplesPerApp: 2_000, maxSamplesPerApp: 20_000, minMeasureMs: 12_000, slowUsers: 120 },
 };
 
 const QUICK: Plan = {
@@ -79,7 +81,7 @@ const QUICK: Plan = {
   warmupPerApp: 50,
   samplesPerApp: 400,
   throughputBlock: () => 300,
-  inflight: { slowCommands: 20, slowBackendMs: 3_000, minSamplesPerApp: 300, maxSamplesPerApp: 2_000, minMeasureMs: 4_000, slowUsers: 80 },
+  inflight: { slowCommands: 20, slowBackendMs: 3_000, minSamplesPerApp: 300, maxSamplesPerApp: 6_000, minMeasureMs: 4_000, slowUsers: 80 },
 };
 
 /** One app under load: where to send, what to send, what came back. */
@@ -182,9 +184,15 @@ async function measure(plan: Plan, servers: Servers, ctx: BenchContext): Promise
   const latencyForms = plan.levels.reduce((sum, c) => sum + c * (Math.ceil(plan.warmupPerApp / c) + Math.ceil(plan.samplesPerApp / c)), 0);
   const throughputForms = plan.levels.reduce((sum, c) => sum + 2 * plan.throughputBlock(c), 0);
   const knownForms = latencyForms + throughputForms + plan.inflight.maxSamplesPerApp;
-  ctx.progress(`preparing ${knownForms + plan.inflight.slowUsers} signed /ops help commands (valid response_url each)`);
+  ctx.progress(`preparing ${2 * knownForms + plan.inflight.slowUsers} signed /ops help commands (valid response_url each)`);
   const harvestStarted = performance.now();
   const known = await emulator.harvest(
+    Array.from({ length: knownForms }, (_, i) => KNOWN_USERS[i % KNOWN_USERS.length]!),
+    CHANNEL,
+    TEXT,
+  );
+  // The baseline answers too, so its commands also need response_urls the emulator issued.
+  const bareKnown = await emulator.harvest(
     Array.from({ length: knownForms }, (_, i) => KNOWN_USERS[i % KNOWN_USERS.length]!),
     CHANNEL,
     TEXT,
@@ -207,10 +215,14 @@ async function measure(plan: Plan, servers: Servers, ctx: BenchContext): Promise
     sent: 0,
     failures: new Map(),
   };
-  const bareBodies = bareBodyMaker(emulator);
+  let bareNext = 0;
   const bare: AppUnderTest = {
     target: target('bare Bolt', servers.barePort, servers.signingSecret, 1),
-    nextBody: bareBodies,
+    nextBody: () => {
+      const body = bareKnown[bareNext++];
+      if (body === undefined) throw new Error('ack latency: ran out of prepared baseline commands (plan arithmetic is wrong)');
+      return body;
+    },
     sent: 0,
     failures: new Map(),
   };
@@ -245,10 +257,10 @@ async function measure(plan: Plan, servers: Servers, ctx: BenchContext): Promise
 
     const at = `c=${c}`;
     rows.push(
-      row(NAME, `p50 ${at}`, round(result.opsbot.p50), 'ms', { baseline: round(result.bare.p50) }),
-      row(NAME, `p99 ${at} (${result.opsbot.n} samples/app)`, round(result.opsbot.p99), 'ms', { budget: { op: '<', value: P99_BUDGET_MS }, baseline: round(result.bare.p99) }),
-      row(NAME, `p99 ratio opsbot/bare ${at}`, round(result.opsbot.p99 / result.bare.p99), 'x', { budget: { op: '<=', value: RATIO_BUDGET } }),
-      row(NAME, `req/s ${at} (each app alone)`, Math.round(rates.opsbot), 'req/s', { baseline: Math.round(rates.bare) }),
+      row(NAME, `p50 @ ${at}`, result.opsbot.p50, 'ms', { baseline: result.bare.p50 }),
+      row(NAME, `p99 @ ${at} (${result.opsbot.n} samples/app)`, result.opsbot.p99, 'ms', { budget: { op: '<', value: P99_BUDGET_MS }, baseline: result.bare.p99 }),
+      row(NAME, `p99 opsbot/bare @ ${at}`, result.opsbot.p99 / result.bare.p99, 'x', { budget: { op: '<=', value: RATIO_BUDGET } }),
+      row(NAME, `req/s @ ${at} (each app alone)`, Math.round(rates.opsbot), 'req/s', { baseline: Math.round(rates.bare) }),
     );
   }
 
@@ -260,15 +272,18 @@ async function measure(plan: Plan, servers: Servers, ctx: BenchContext): Promise
   await drain('in-flight phase');
 
   rows.push(
-    row(NAME, `p50 c=1, ${plan.inflight.slowCommands} slow cmds in flight`, round(inflight.result.opsbot.p50), 'ms', { baseline: round(inflight.result.bare.p50) }),
-    row(NAME, `p99 c=1, ${plan.inflight.slowCommands} slow cmds in flight (${inflight.result.opsbot.n} samples/app)`, round(inflight.result.opsbot.p99), 'ms', {
+    row(NAME, `p50 @ c=1, ${plan.inflight.slowCommands} slow cmds in flight`, inflight.result.opsbot.p50, 'ms', { baseline: inflight.result.bare.p50 }),
+    row(NAME, `p99 @ c=1, ${plan.inflight.slowCommands} slow cmds in flight (${inflight.result.opsbot.n} samples/app)`, inflight.result.opsbot.p99, 'ms', {
       budget: { op: '<', value: P99_BUDGET_MS },
-      baseline: round(inflight.result.bare.p99),
+      baseline: inflight.result.bare.p99,
     }),
-    row(NAME, `p99 ratio opsbot/bare, slow cmds in flight`, round(inflight.result.opsbot.p99 / inflight.result.bare.p99), 'x'),
+    row(NAME, `p99 opsbot/bare @ c=1, slow cmds in flight`, inflight.result.opsbot.p99 / inflight.result.bare.p99, 'x'),
     row(NAME, `slow backend calls in flight while measured (min)`, inflight.minInFlight, 'calls'),
+    row(NAME, `in-flight measurement window`, inflight.windowMs / 1000, 's'),
     row(NAME, `slow backend calls completed (of ${inflight.slowSent} slow cmds)`, inflight.slowDone, 'calls', { budget: { op: '>=', value: inflight.slowSent } }),
   );
+
+  for (const app of [opsbot, bare]) app.target.agent.destroy();
 
   // Correctness over the whole run.
   const stats = await emulator.stats();
@@ -285,6 +300,7 @@ async function measure(plan: Plan, servers: Servers, ctx: BenchContext): Promise
   rows.push(
     row(NAME, `acks not HTTP 200 (of ${opsbot.sent} opsbot, ${bare.sent} bare)`, failed(opsbot), 'requests', { budget: { op: '=', value: 0 }, baseline: failed(bare) }),
     row(NAME, `opsbot answers delivered via response_url (of ${opsbotCommands} commands)`, stats.responseUrlOk, 'answers', { budget: { op: '>=', value: opsbotCommands } }),
+    row(NAME, `bare Bolt answers delivered via response_url (of ${bare.sent} commands)`, stats.bareAnswers, 'answers', { budget: { op: '>=', value: bare.sent } }),
     row(NAME, `response_url POSTs refused by Slack`, stats.responseUrlFailed, 'answers', { budget: { op: '=', value: 0 } }),
     row(NAME, `opsbot log lines at warn or above`, opsbotLogLines, 'lines', { budget: { op: '=', value: 0 } }),
   );
@@ -301,30 +317,6 @@ function withAgents(apps: AppUnderTest[], workers: number): void {
     app.target.agent.destroy();
     app.target.agent = keepAliveAgent(workers);
   }
-}
-
-/**
- * The bare app gets the same form, built the same way; it never uses the response_url, so one
- * of the same shape (and length) that nobody will call is enough. trigger_ids stay unique.
- */
-function bareBodyMaker(emulator: EmulatorClient): () => string {
-  let n = 0;
-  const base = emulator.apiUrl.replace(/\/api\/$/, '');
-  const ws = { team: DEFAULT_TEAM, appId: DEFAULT_APP_ID, botUserId: emulator.botUserId, verificationToken: VERIFICATION_TOKEN };
-  return () => {
-    n += 1;
-    const user = KNOWN_USERS[n % KNOWN_USERS.length]!;
-    return slashCommandForm(ws, {
-      channelId: CHANNEL,
-      channelName: 'general',
-      userId: user,
-      userName: user.slice(2).toLowerCase(),
-      command: COMMAND,
-      text: TEXT,
-      responseUrl: `${base}/response/${DEFAULT_TEAM.id}/${randomBytes(4).toString('hex')}/${randomBytes(12).toString('hex')}`,
-      triggerId: `${Math.floor(Date.now() / 1000)}${String(n).padStart(4, '0')}.${1000 + n}.${randomBytes(16).toString('hex')}`,
-    });
-  };
 }
 
 type Send = (app: AppUnderTest) => Promise<Sample>;
@@ -382,6 +374,7 @@ async function throughput(args: { opsbot: AppUnderTest; bare: AppUnderTest; send
 
 interface InflightResult {
   result: PhaseResult;
+  windowMs: number;
   minInFlight: number;
   slowSent: number;
   slowDone: number;
@@ -470,9 +463,10 @@ async function withSlowCommandsInFlight(
       }
     }
     if (exhausted) ctx.progress('  ran out of first-time slow users during the measurement (raise inflight.slowUsers)');
+    const windowMs = performance.now() - started;
     stopping = true;
     await Promise.all(slots);
-    return { result: { opsbot: summarize(samples.opsbot), bare: summarize(samples.bare) }, minInFlight, slowSent, slowDone };
+    return { result: { opsbot: summarize(samples.opsbot), bare: summarize(samples.bare) }, windowMs, minInFlight, slowSent, slowDone };
   } finally {
     stopping = true;
     slowTarget.agent.destroy();
@@ -491,8 +485,4 @@ async function waitDelivered(emulator: EmulatorClient, expected: number, timeout
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

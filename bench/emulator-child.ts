@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../src/clock.ts';
 import { createSlackEmulator, DEFAULT_BOT, DEFAULT_USERS, defaultChannels, type EmulatedUser } from '../src/local/emulator/index.ts';
-import { type FromEmulator, SLOW_USER_PREFIX, type ToEmulator } from './lib/emulator-protocol.ts';
+import { BARE_ANSWER_MARK, type FromEmulator, SLOW_USER_PREFIX, type ToEmulator } from './lib/emulator-protocol.ts';
 
 const HARVEST_PARALLELISM = 16;
 
@@ -97,15 +97,17 @@ async function main(): Promise<void> {
     const methods: Record<string, number> = {};
     let responseUrlOk = 0;
     let responseUrlFailed = 0;
+    let bareAnswers = 0;
     for (const call of emulator.calls) {
       if (call.method === 'response_url') {
-        if (call.status === 200) responseUrlOk += 1;
-        else responseUrlFailed += 1;
+        if (call.status !== 200) responseUrlFailed += 1;
+        else if (String(call.args.text ?? '').startsWith(BARE_ANSWER_MARK)) bareAnswers += 1;
+        else responseUrlOk += 1;
       } else {
         methods[call.method] = (methods[call.method] ?? 0) + 1;
       }
     }
-    return { responseUrlOk, responseUrlFailed, methods, slowInFlight };
+    return { responseUrlOk, responseUrlFailed, bareAnswers, methods, slowInFlight };
   };
 
   const stop = async () => {

@@ -11,6 +11,9 @@
  *   latency: a bare Bolt app answering the same signed request, requests interleaved with
  *   opsbot's so both saw the same machine).
  * - verdict: ok (within budget), OVER (outside it), info (no budget: context for the others).
+ * - ack latency: "@ c=8" means 8 load workers, each alternating opsbot / bare Bolt request by
+ *   request (about 4 in flight per app); "each app alone" rows load one app at a time, since
+ *   interleaving makes both apps' request rates equal by construction.
  * Being OVER a budget is a finding, not a failure: the exit code is 0. It is non-zero only when a
  * benchmark crashed (its error is printed after the table).
  *

@@ -21,6 +21,7 @@ import { createReplier } from './slack/replier.ts';
 import { createRequestHandlers } from './slack/request-handlers.ts';
 import { createSlackChat } from './slack/slack-chat.ts';
 import { createWebClient, webClientOptions } from './slack/web-client.ts';
+import { type Checkpointer, startCheckpointer } from './store/checkpointer.ts';
 import { openDatabase } from './store/open-database.ts';
 import { createStore } from './store/store.ts';
 import type { Store } from './store/types.ts';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): OpsApp {
   });
 
   let slack: BoltSlack | undefined;
+  let checkpointer: Checkpointer | undefined;
   const slackEvents = (req: IncomingMessage, res: ServerResponse) => {
     // Until auth.test has passed there is no app to hand the request to; Slack retries a 503.
     if (!slack?.requestListener) return sendJson(res, 503, { ok: false, error: 'starting' });
@@ -185,6 +187,7 @@ export function createApp(deps: AppDeps): OpsApp {
     metrics,
     async start() {
       store.lock.acquire({ owner, host: deps.host.hostname, pid: deps.host.pid }, clock.now());
+      if (!store.db.memory) checkpointer = startCheckpointer(store.db, { log: log.child({ component: 'checkpointer' }) });
       bootstrapAdmins(store, config.admins, clock.now());
       const { url } = await http.listen(config.http.port, config.http.host);
       bot = await authTest();
@@ -199,7 +202,7 @@ export function createApp(deps: AppDeps): OpsApp {
         clientOptions,
         logger: slackLogger,
         intake,
-        onAccepted: (id) => worker.schedule(id),
+        onAccepted: (id, request) => worker.schedule(id, request),
         onAck: (ms) => metrics.ackLatency.observe(ms / 1000),
       });
       await slack.start();
@@ -228,6 +231,7 @@ export function createApp(deps: AppDeps): OpsApp {
       await worker.stop();
       await outbox.drain().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'outbox not drained'));
       outbox.stop();
+      await checkpointer?.stop();
       store.lock.release(owner);
       store.close();
     },

@@ -726,7 +726,7 @@ describe('a crash after the ack', () => {
       emulator.intercept('users.info', null);
       const db = new Database(join(dir, 'opsbot.db'), { readonly: true });
       try {
-        expect(db.prepare('SELECT kind, status, attempts FROM inbox').all()).toEqual([{ kind: 'command', status: 'running', attempts: 1 }]);
+        expect(db.prepare('SELECT kind, status, attempts FROM inbox').all()).toEqual([{ kind: 'command', status: 'pending', attempts: 0 }]);
       } finally {
         db.close();
       }
@@ -739,7 +739,7 @@ describe('a crash after the ack', () => {
       await second.settle();
 
       expect(emulator.ephemerals({ user: ALICE })).toEqual([expect.objectContaining({ channel: GENERAL, via: 'response_url', text: expect.stringContaining('opsbot commands') })]);
-      expect(inboxRows(second.app.store)).toEqual([expect.objectContaining({ kind: 'command', status: 'done', attempts: 2 })]);
+      expect(inboxRows(second.app.store)).toEqual([expect.objectContaining({ kind: 'command', status: 'done', attempts: 1 })]);
       expect(second.app.store.audit.list({ limit: 10 }).filter((a) => a.action === 'received')).toHaveLength(1);
       expect(second.logs).toContainEqual(expect.objectContaining({ msg: 'resuming unfinished requests', count: 1 }));
     } finally {

@@ -13,10 +13,15 @@ export interface EmulatorChildEnv {
 
 export const SLOW_USER_PREFIX = 'U0SLOW';
 
+/** Starts the bare Bolt baseline's answers, so the emulator counts them apart from opsbot's. */
+export const BARE_ANSWER_MARK = 'bare-bolt:';
+
 export interface EmulatorStats {
-  /** response_url POSTs the emulator accepted (HTTP 200) and refused. */
+  /** opsbot's response_url POSTs the emulator accepted (HTTP 200); POSTs it refused (either app). */
   responseUrlOk: number;
   responseUrlFailed: number;
+  /** The bare Bolt baseline's answers (marked), accepted. */
+  bareAnswers: number;
   /** Every other recorded call, by method (users.info, chat.postEphemeral, …). */
   methods: Record<string, number>;
   /** users.info calls for slow users currently held by the emulator. */

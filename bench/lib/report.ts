@@ -60,13 +60,24 @@ function formatBudget(budget: Budget | undefined, unit: string): string {
   return budget ? `${budget.op} ${formatNumber(budget.value)} ${unit}`.trimEnd() : '';
 }
 
+/** As formatNumber, with more decimals where two would make a figure look equal to its budget. */
+function formatValue(r: Row): string {
+  const shown = formatNumber(r.value);
+  if (!r.budget || !Number.isFinite(r.value) || r.value === r.budget.value || shown !== formatNumber(r.budget.value)) return shown;
+  for (let digits = 3; digits <= 6; digits++) {
+    const precise = r.value.toFixed(digits);
+    if (Number(precise) !== r.budget.value) return precise;
+  }
+  return String(r.value);
+}
+
 /** Plain text, aligned columns; the benchmark name is shown on the first row of its group. */
 export function formatTable(rows: readonly Row[]): string {
   const header = ['benchmark', 'figure', 'value', 'unit', 'budget', 'baseline', 'verdict'];
   const cells = rows.map((r, i) => [
     i > 0 && rows[i - 1]?.benchmark === r.benchmark ? '' : r.benchmark,
     r.figure,
-    formatNumber(r.value),
+    formatValue(r),
     r.unit,
     formatBudget(r.budget, r.unit),
     r.baseline !== undefined ? formatNumber(r.baseline) : '',

@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import { App, type AppOptions, HTTPReceiver, type Logger as SlackLogger, type ReceiverEvent, SocketModeReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
+import type { AcceptedRequest } from './inbox-worker.ts';
 import type { Intake } from './intake.ts';
 
 /**
@@ -10,10 +11,10 @@ import type { Intake } from './intake.ts';
  */
 class DurableApp extends App {
   readonly #intake: Intake;
-  readonly #onAccepted: (inboxId: number) => void;
+  readonly #onAccepted: (inboxId: number, request: AcceptedRequest) => void;
   readonly #onAck: ((ms: number) => void) | undefined;
 
-  constructor(options: AppOptions, intake: Intake, onAccepted: (inboxId: number) => void, onAck?: (ms: number) => void) {
+  constructor(options: AppOptions, intake: Intake, onAccepted: (inboxId: number, request: AcceptedRequest) => void, onAck?: (ms: number) => void) {
     super(options);
     this.#intake = intake;
     this.#onAccepted = onAccepted;
@@ -23,7 +24,8 @@ class DurableApp extends App {
   override async processEvent(event: ReceiverEvent): Promise<void> {
     const started = performance.now();
     const timedEvent = this.#onAck ? withAckTiming(event, () => this.#onAck?.(performance.now() - started)) : event;
-    const result = this.#intake.accept(timedEvent.body as Record<string, unknown>);
+    const body = timedEvent.body as Record<string, unknown>;
+    const result = this.#intake.accept(body);
     if (result.outcome !== 'accepted') {
       // Retries of recorded requests and requests that are not opsbot's work: acknowledge only.
       await timedEvent.ack();
@@ -32,7 +34,7 @@ class DurableApp extends App {
     try {
       await super.processEvent(timedEvent);
     } finally {
-      this.#onAccepted(result.inboxId);
+      this.#onAccepted(result.inboxId, { kind: result.kind, body });
     }
   }
 }
@@ -70,7 +72,7 @@ export interface BoltOptions {
   clientOptions: WebClientOptions;
   logger: SlackLogger;
   intake: Intake;
-  onAccepted: (inboxId: number) => void;
+  onAccepted: (inboxId: number, request: AcceptedRequest) => void;
   onAck?: (ms: number) => void;
 }
 

@@ -1,13 +1,19 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
-import type { InboxEntry, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 
-export type InboxHandler = (body: Record<string, unknown>, entry: InboxEntry, log: Logger) => Promise<void>;
+export type InboxHandler = (body: Record<string, unknown>, log: Logger) => Promise<void>;
+
+/** A request the intake just recorded: its body is at hand, no need to read it back. */
+export interface AcceptedRequest {
+  kind: string;
+  body: Record<string, unknown>;
+}
 
 export interface InboxWorker {
-  /** Runs an accepted entry (after its ack). */
-  schedule(id: number): void;
+  /** Runs an entry: just accepted (its body given), or read back from the inbox. */
+  schedule(id: number, accepted?: AcceptedRequest): void;
   /** Re-runs what a previous process accepted but did not finish. */
   resumeUnfinished(): number;
   /** Resolves when nothing is running. */
@@ -24,24 +30,32 @@ export function createInboxWorker(deps: {
   clock: Clock;
   log: Logger;
   handlers: Partial<Record<string, InboxHandler>>;
+  /** How many entries are being worked on (the in-memory count; /metrics reads the table). */
   onDepthChange?: (depth: number) => void;
 }): InboxWorker {
   const { store, clock, log } = deps;
   const running = new Map<number, Promise<void>>();
   let stopped = false;
 
-  const run = async (id: number): Promise<void> => {
+  /** Read back from the inbox (a resume, or no body at hand): counted as a new attempt. */
+  const load = (id: number): AcceptedRequest | undefined => {
     const entry = store.inbox.get(id);
-    if (!entry || entry.status === 'done' || entry.status === 'failed') return;
-    const handler = deps.handlers[entry.kind];
-    const entryLog = log.child({ inboxId: id, kind: entry.kind });
+    if (!entry || entry.status === 'done' || entry.status === 'failed') return undefined;
     store.inbox.start(id, clock.now());
+    return { kind: entry.kind, body: JSON.parse(entry.payload) as Record<string, unknown> };
+  };
+
+  const run = async (id: number, accepted: AcceptedRequest | undefined): Promise<void> => {
+    const request = accepted ?? load(id);
+    if (!request) return;
+    const handler = deps.handlers[request.kind];
     if (!handler) {
       store.inbox.finish(id, clock.now());
       return;
     }
+    const entryLog = log.child({ inboxId: id, kind: request.kind });
     try {
-      await handler(JSON.parse(entry.payload) as Record<string, unknown>, entry, entryLog);
+      await handler(request.body, entryLog);
       store.inbox.finish(id, clock.now());
     } catch (err) {
       // Handlers answer users themselves; what reaches here is a bug or an outage, kept for audit.
@@ -50,26 +64,18 @@ export function createInboxWorker(deps: {
     }
   };
 
-  const reportDepth = () => {
-    try {
-      deps.onDepthChange?.(store.inbox.depth());
-    } catch (err) {
-      log.warn({ err }, 'inbox depth unavailable');
-    }
-  };
-
-  const schedule = (id: number) => {
+  const schedule = (id: number, accepted?: AcceptedRequest) => {
     if (stopped || running.has(id)) return;
-    const job = run(id)
+    const job = run(id, accepted)
       // Nobody awaits a job: a failure of the inbox's own writes (the database) must be logged,
       // not become an unhandled rejection that ends the process. The entry stays unfinished.
       .catch((err: unknown) => log.error({ err, inboxId: id }, 'inbox bookkeeping failed; entry left for the next start'))
       .finally(() => {
         running.delete(id);
-        reportDepth();
+        deps.onDepthChange?.(running.size);
       });
     running.set(id, job);
-    reportDepth();
+    deps.onDepthChange?.(running.size);
   };
 
   return {

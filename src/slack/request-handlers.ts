@@ -22,7 +22,7 @@ export interface HandlerDeps {
 /** Turns each kind of recorded Slack request into an invocation of the one command path. */
 export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHandler> {
   return {
-    command: async (body, _entry, log) => {
+    command: async (body, log) => {
       await deps.dispatch(
         {
           source: 'slash',
@@ -38,7 +38,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
     },
 
     // app_mention events, and a person's direct messages to opsbot (message.im).
-    mention: async (body, _entry, log) => {
+    mention: async (body, log) => {
       const event = (body.event ?? {}) as Body;
       await deps.dispatch(
         {
@@ -55,7 +55,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
       );
     },
 
-    action: async (body, _entry, log) => {
+    action: async (body, log) => {
       const actions = Array.isArray(body.actions) ? (body.actions as Body[]) : [];
       const container = (body.container ?? {}) as Body;
       const message = (body.message ?? {}) as Body;
@@ -80,7 +80,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
       }
     },
 
-    home: async (body, _entry, log) => {
+    home: async (body, log) => {
       const event = (body.event ?? {}) as Body;
       const userId = str(event.user);
       if (!userId) return;

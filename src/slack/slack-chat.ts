@@ -94,17 +94,24 @@ export function createSlackChat(options: SlackChatOptions): ChatPort {
 
   async function respondOnce(responseUrl: string, body: Record<string, unknown>): Promise<void> {
     let res: Response;
+    let text: string;
+    // A timer cleared on completion: AbortSignal.timeout would keep every reply alive for the full
+    // timeout, and under load those survivors are promoted and lengthen GC pauses.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`response_url timed out after ${timeoutMs} ms`)), timeoutMs);
     try {
       res = await fetchFn(responseUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: abort.signal,
       });
+      text = await res.text();
     } catch (err) {
       throw new WebAPIRequestError(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await res.text();
     // Slack's error types, so the outbox retries and gives up on a response_url as on the Web API.
     if (res.status === 429) throw new WebAPIRateLimitedError(Number(res.headers.get('retry-after') ?? 1) || 1);
     if (res.status >= 500) throw new WebAPIHTTPError(res.status, res.statusText, Object.fromEntries(res.headers), text);

@@ -20,10 +20,11 @@ export function createInboxRepo(db: Database.Database): InboxRepo {
      WHERE id = ? AND status <> 'done'`,
   );
   const markDone = db.prepare<[number, number], never>(
-    `UPDATE inbox SET status = 'done', updated_at = ?, error = NULL WHERE id = ? AND status <> 'done'`,
+    // An entry finished on the live path was never marked running: it ran once.
+    `UPDATE inbox SET status = 'done', attempts = MAX(attempts, 1), updated_at = ?, error = NULL WHERE id = ? AND status <> 'done'`,
   );
   const markFailed = db.prepare<[number, string, number], never>(
-    `UPDATE inbox SET status = 'failed', updated_at = ?, error = ? WHERE id = ? AND status <> 'done'`,
+    `UPDATE inbox SET status = 'failed', attempts = MAX(attempts, 1), updated_at = ?, error = ? WHERE id = ? AND status <> 'done'`,
   );
   const deleteFinished = db.prepare<[number], never>(
     `DELETE FROM inbox WHERE status IN ('done', 'failed') AND updated_at < ?`,

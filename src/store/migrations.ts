@@ -28,7 +28,6 @@ export const MIGRATIONS: readonly Migration[] = [
         detail TEXT
       ) STRICT;
       CREATE INDEX audit_log_actor ON audit_log (actor, id);
-      CREATE INDEX audit_log_at ON audit_log (at);
       -- The audit log is evidence: not even a bug in opsbot may rewrite or remove it.
       CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
@@ -46,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
         key TEXT PRIMARY KEY,
         at INTEGER NOT NULL
       ) STRICT, WITHOUT ROWID;
+      -- Retention prunes by age; without this the hourly sweep would scan the table.
       CREATE INDEX processed_events_at ON processed_events (at);
 
       CREATE TABLE inbox (
@@ -60,7 +60,8 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL,
         error TEXT
       ) STRICT;
-      CREATE INDEX inbox_status ON inbox (status);
+      -- Only what start-up resumes and the depth gauge counts; finished rows leave the index.
+      CREATE INDEX inbox_unfinished ON inbox (id) WHERE status IN ('pending', 'running');
 
       CREATE TABLE cursors (
         key TEXT PRIMARY KEY,

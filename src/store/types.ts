@@ -81,7 +81,9 @@ export interface InboxRepo {
   /** Entries not finished (pending or running), oldest first: what start-up resumes. */
   unfinished(): InboxEntry[];
   /**
-   * Marks running and counts the attempt (a failed entry may be started again). `done` is final:
+   * Marks running and counts the attempt (a failed entry may be started again). The live path
+   * skips it (one write fewer per request; a crash still leaves the entry unfinished), so finish
+   * and fail count an entry that was never started as one attempt. `done` is final:
    * start, finish and fail throw OpsError(`inbox_already_done`) on a done entry, and
    * OpsError(`inbox_not_found`) on an unknown id.
    */
