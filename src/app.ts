@@ -22,6 +22,7 @@ import { createRequestHandlers } from './slack/request-handlers.ts';
 import { createSlackChat } from './slack/slack-chat.ts';
 import { createWebClient, webClientOptions } from './slack/web-client.ts';
 import { type Checkpointer, startCheckpointer } from './store/checkpointer.ts';
+import { createGroupCommit } from './store/group-commit.ts';
 import { openDatabase } from './store/open-database.ts';
 import { createStore } from './store/store.ts';
 import type { Store } from './store/types.ts';
@@ -87,8 +88,17 @@ export function createApp(deps: AppDeps): OpsApp {
     },
   };
 
+  // After the ack, a request's outcome row and its inbox completion commit together, grouped.
+  const groupCommit = createGroupCommit(store, log.child({ component: 'store' }));
   const registry = createRegistry(builtinCommands);
-  const dispatcher = createDispatcher({ registry, store, clock, commandPrefix: config.slack.command, deps: { store, registry } });
+  const dispatcher = createDispatcher({
+    registry,
+    store,
+    clock,
+    commandPrefix: config.slack.command,
+    deps: { store, registry },
+    recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
+  });
   const callers = createCallerResolver({
     roles: store.roles,
     client,
@@ -118,6 +128,7 @@ export function createApp(deps: AppDeps): OpsApp {
       commandName: config.slack.command,
     }),
     onDepthChange: (depth) => metrics.inboxDepth.set(depth),
+    commit: (write) => groupCommit.add(write),
   });
 
   let slack: BoltSlack | undefined;
@@ -231,6 +242,7 @@ export function createApp(deps: AppDeps): OpsApp {
       await worker.stop();
       await outbox.drain().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'outbox not drained'));
       outbox.stop();
+      groupCommit.flush();
       await checkpointer?.stop();
       store.lock.release(owner);
       store.close();

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { PermissionDeniedError, UserError } from '../errors.ts';
 import { roleAtLeast } from '../roles.ts';
 import type { MessageContent, Replier } from '../slack/chat-port.ts';
-import type { Store } from '../store/types.ts';
+import type { NewAuditEntry, Store } from '../store/types.ts';
 import { bindArgs } from './bind-args.ts';
 import type { Caller, CommandContext, Invocation } from './command.ts';
 import type { AnyCommand } from './command-types.ts';
@@ -22,6 +22,11 @@ export interface DispatcherOptions<Deps> {
   commandPrefix: string;
   /** Handed to every command as `ctx.deps`; must satisfy every registered command's deps. */
   deps: Deps;
+  /**
+   * Writes a request's outcome row. Default: at once. The app groups it with the inbox entry's
+   * completion (store/group-commit.ts), so both commit together after the reply went out.
+   */
+  recordOutcome?: (entry: NewAuditEntry) => void | Promise<void>;
 }
 
 export interface DispatchResult {
@@ -45,24 +50,27 @@ export const NO_ACCESS = "You don't have access to opsbot yet; ask an admin to g
  */
 export function createDispatcher<Deps>(options: DispatcherOptions<Deps>): Dispatcher {
   const { registry, store, clock, commandPrefix, deps } = options;
+  const recordOutcome = options.recordOutcome ?? ((entry: NewAuditEntry) => void store.audit.append(entry));
 
   return {
     async dispatch(invocation, caller, reply, log) {
       const record = (outcome: DispatchOutcome, fields: { command?: string | null; args?: string | null; detail?: string | null }) => {
+        const entry: NewAuditEntry = {
+          at: clock.now(),
+          actor: caller.id,
+          channel: invocation.channelId,
+          action: 'command',
+          command: fields.command ?? null,
+          args: fields.args ?? null,
+          outcome,
+          detail: fields.detail ?? null,
+        };
+        // The reply still goes out; a broken audit log must be loud, not a crash of the worker.
+        const failed = (err: unknown) => log.error({ err }, 'audit write failed');
         try {
-          store.audit.append({
-            at: clock.now(),
-            actor: caller.id,
-            channel: invocation.channelId,
-            action: 'command',
-            command: fields.command ?? null,
-            args: fields.args ?? null,
-            outcome,
-            detail: fields.detail ?? null,
-          });
+          void Promise.resolve(recordOutcome(entry)).catch(failed);
         } catch (err) {
-          // The reply still goes out; a broken audit log must be loud, not a crash of the worker.
-          log.error({ err }, 'audit write failed');
+          failed(err);
         }
       };
       const tell = async (message: MessageContent | string) => {

@@ -32,8 +32,11 @@ export function createInboxWorker(deps: {
   handlers: Partial<Record<string, InboxHandler>>;
   /** How many entries are being worked on (the in-memory count; /metrics reads the table). */
   onDepthChange?: (depth: number) => void;
+  /** Commits an entry's completion; the app groups it with the request's outcome row. Default: at once. */
+  commit?: (write: () => void) => Promise<void>;
 }): InboxWorker {
   const { store, clock, log } = deps;
+  const commit = deps.commit ?? (async (write: () => void) => write());
   const running = new Map<number, Promise<void>>();
   let stopped = false;
 
@@ -50,18 +53,19 @@ export function createInboxWorker(deps: {
     if (!request) return;
     const handler = deps.handlers[request.kind];
     if (!handler) {
-      store.inbox.finish(id, clock.now());
+      await commit(() => store.inbox.finish(id, clock.now()));
       return;
     }
     const entryLog = log.child({ inboxId: id, kind: request.kind });
     try {
       await handler(request.body, entryLog);
-      store.inbox.finish(id, clock.now());
     } catch (err) {
       // Handlers answer users themselves; what reaches here is a bug or an outage, kept for audit.
       entryLog.error({ err }, 'inbox entry failed');
-      store.inbox.fail(id, clock.now(), errorMessage(err));
+      await commit(() => store.inbox.fail(id, clock.now(), errorMessage(err)));
+      return;
     }
+    await commit(() => store.inbox.finish(id, clock.now()));
   };
 
   const schedule = (id: number, accepted?: AcceptedRequest) => {
