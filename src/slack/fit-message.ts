@@ -1,6 +1,8 @@
 import type { ActionsBlock, AnyBlock, ContextBlock, MarkdownBlock, KnownBlock, SectionBlock, TextObject, View } from '@slack/types';
 import { OpsError } from '../errors.ts';
 import type { Block, FileContent, MessageContent } from './chat-port.ts';
+import { isObject, renderMarkdown } from './render-markdown.ts';
+import { ELLIPSIS, splitText, truncateText } from './split-text.ts';
 import {
   MAX_ACTIONS_ELEMENTS,
   MAX_BLOCKS_PER_MESSAGE,
@@ -39,8 +41,6 @@ export interface FitOptions {
   maxMessages?: number;
 }
 
-const FENCE = '```';
-const ELLIPSIS = '…';
 
 export function fitMessage(content: MessageContent, options: FitOptions = {}): FittedMessage {
   const maxMessages = options.maxMessages ?? MAX_MESSAGES_BEFORE_FILE;
@@ -81,73 +81,6 @@ export function fitView<V extends View>(view: V): V {
 function splitPlainText(text: string): MessageContent[] {
   if (text.length <= MAX_MESSAGE_TEXT) return [{ text }];
   return splitText(text, SPLIT_TEXT_SIZE).map((piece) => ({ text: piece }));
-}
-
-/**
- * Cuts text into pieces of at most `limit` characters at line boundaries (inside a line only
- * when one line alone is too long). With `fences` (mrkdwn), a cut inside a ``` block closes
- * the block and reopens it in the next piece, so code stays code on both sides.
- */
-export function splitText(text: string, limit: number, options: { fences?: boolean } = {}): string[] {
-  if (text.length <= limit) return [text];
-  const fences = options.fences ?? true;
-  // "\n```" closes a piece, "```\n" reopens the next one.
-  const reserve = fences ? FENCE.length + 1 : 0;
-  const room = limit - 2 * reserve;
-  const pieces = text.split('\n').flatMap((line) => hardWrap(line, room));
-
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let length = 0;
-  let inFence = false;
-  for (const piece of pieces) {
-    const toggles = fences && countFences(piece) % 2 === 1;
-    const inFenceAfter: boolean = inFence !== toggles;
-    const added = (current.length > 0 ? 1 : 0) + piece.length;
-    if (current.length > 0 && length + added + (inFenceAfter ? reserve : 0) > limit) {
-      chunks.push(current.join('\n') + (inFence ? `\n${FENCE}` : ''));
-      current = inFence ? [FENCE] : [];
-      length = inFence ? FENCE.length : 0;
-    }
-    length += (current.length > 0 ? 1 : 0) + piece.length;
-    current.push(piece);
-    inFence = inFenceAfter;
-  }
-  if (current.length > 0) chunks.push(current.join('\n'));
-  return chunks;
-}
-
-function hardWrap(line: string, room: number): string[] {
-  const out: string[] = [];
-  let rest = line;
-  while (rest.length > room) {
-    const space = rest.lastIndexOf(' ', room - 1);
-    let cut = space >= room / 2 ? space + 1 : room;
-    if (isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
-    // Never cut a ``` marker in two: it would stop being a fence on both sides.
-    while (cut > 1 && rest[cut - 1] === '`' && rest[cut] === '`') cut -= 1;
-    if (cut <= 1) cut = room;
-    out.push(rest.slice(0, cut));
-    rest = rest.slice(cut);
-  }
-  out.push(rest);
-  return out;
-}
-
-function countFences(line: string): number {
-  return line.split(FENCE).length - 1;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-/** Cuts to `max` characters, the last one an ellipsis; never splits a surrogate pair. */
-export function truncateText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  if (isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
-  return text.slice(0, end) + ELLIPSIS;
 }
 
 function truncateTextObject<T extends { text: string }>(object: T, max: number): T {
@@ -327,46 +260,6 @@ function toFile(content: MessageContent): { file: FileContent; summary: MessageC
   };
 }
 
-/** A readable plain-text/markdown rendition; interactive blocks have no meaning in a file. */
-export function renderMarkdown(blocks: readonly KnownBlock[]): string {
-  return blocks
-    .map(renderBlock)
-    .filter((s): s is string => s !== undefined && s !== '')
-    .join('\n\n')
-    .concat('\n');
-}
-
-function renderBlock(block: KnownBlock): string | undefined {
-  switch (block.type) {
-    case 'header':
-      return `# ${block.text.text}`;
-    case 'section':
-      return [block.text?.text, ...(block.fields ?? []).map((f) => f.text)].filter((s) => s !== undefined).join('\n');
-    case 'markdown':
-      return block.text;
-    case 'context':
-      return block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? e.text : 'alt_text' in e ? e.alt_text : '')).join(' · ');
-    case 'divider':
-      return '---';
-    case 'image':
-      return `[image: ${block.alt_text}]`;
-    case 'rich_text':
-      return block.elements.map((e) => (e.type === 'rich_text_preformatted' ? `${FENCE}\n${collectText(e)}\n${FENCE}` : collectText(e))).join('\n');
-    default:
-      return undefined;
-  }
-}
-
-function collectText(value: unknown): string {
-  if (Array.isArray(value)) return value.map(collectText).join('');
-  if (!isObject(value)) return '';
-  if (typeof value.text === 'string') return value.text;
-  if (typeof value.url === 'string') return value.url;
-  if (typeof value.user_id === 'string') return `<@${value.user_id}>`;
-  if (typeof value.channel_id === 'string') return `<#${value.channel_id}>`;
-  return collectText(value.elements);
-}
-
 function slug(text: string): string {
   return text
     .toLowerCase()
@@ -392,6 +285,3 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}

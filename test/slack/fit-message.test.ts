@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { OpsError } from '../../src/errors.ts';
 import { validateBlocks, validateView } from '../../src/local/emulator/block-limits.ts';
 import type { MessageContent } from '../../src/slack/chat-port.ts';
-import { fitMessage, fitView, splitText, truncateText } from '../../src/slack/fit-message.ts';
+import { fitMessage, fitView } from '../../src/slack/fit-message.ts';
+import { splitText, truncateText } from '../../src/slack/split-text.ts';
 import {
   MAX_BLOCKS_PER_MESSAGE,
   MAX_BUTTON_TEXT,

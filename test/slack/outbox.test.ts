@@ -1,6 +1,7 @@
 import { ErrorCode, LogLevel, type ChatPostMessageResponse, type Logger as SlackLogger } from '@slack/web-api';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runUntilSettled as settleWith } from '../support/chat-rig.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { createSlackEmulator, type SlackEmulator } from '../../src/local/emulator/index.ts';
 import { createOutbox, type CallOutcome, type Outbox } from '../../src/slack/outbox.ts';
@@ -38,20 +39,7 @@ afterEach(async () => {
   await emulator.stop();
 });
 
-/** Lets the clock run while the outbox waits, and real loopback I/O finish in between. */
-async function runUntilSettled<T>(promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; !settled; i++) {
-    if (i > 100_000) throw new Error('never settled');
-    if (clock.pendingTimers > 0) await clock.advance(250);
-    else await new Promise((resolve) => setImmediate(resolve));
-  }
-  return promise;
-}
+const runUntilSettled = <T>(promise: Promise<T>) => settleWith(clock, promise);
 
 /** Until the outbox sleeps on the clock (e.g. a 429 pause began). */
 async function untilWaiting(): Promise<void> {
