@@ -11,6 +11,8 @@ ENV NODE_ENV=production \
     DATABASE_PATH=/app/data/opsbot.db \
     PORT=3000
 WORKDIR /app
+# tini as PID 1: workflow shell steps spawn process groups, and their orphans must be reaped.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
@@ -25,5 +27,6 @@ EXPOSE 3000
 # The slim image has no curl: Node's own fetch probes the health endpoint.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The same command as `npm start`, without npm as PID 1 (npm does not forward SIGTERM reliably).
+ENTRYPOINT ["/usr/bin/tini", "--"]
+# The same command as `npm start`, without npm in between (it does not forward SIGTERM reliably).
 CMD ["node", "src/main.ts", "start"]

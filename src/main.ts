@@ -8,6 +8,7 @@ import { fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createApp, type HostInfo, type OpsApp } from './app.ts';
+import { ACTION_NAMES } from './workflows/actions/catalog.ts';
 import { systemClock } from './clock.ts';
 import { type Config, loadConfig } from './config.ts';
 import { ConfigError, errorMessage, OpsError } from './errors.ts';
@@ -18,6 +19,7 @@ import { createRedactor } from './redact.ts';
 import { backupDatabase } from './store/backup.ts';
 import { SCHEMA_VERSION } from './store/migrations.ts';
 import { openDatabase } from './store/open-database.ts';
+import { validateDefinitions } from './workflows/validate-command.ts';
 
 const USAGE = `Usage: opsbot <command>
 
@@ -54,9 +56,12 @@ async function main(argv: string[]): Promise<number> {
       return config.mode === 'local' ? runLocal(config) : runSlack(config);
     case 'shell':
       return runLocal(config);
-    case 'validate':
+    case 'validate': {
       process.stdout.write(`${config.configPath}: ok\n`);
-      return 0;
+      const report = validateDefinitions({ workflowsDir: 'workflows', playbooksDir: 'playbooks', knownActions: new Set(ACTION_NAMES) });
+      process.stdout.write(report.lines.map((line) => `${line}\n`).join(''));
+      return report.ok ? 0 : 1;
+    }
     case 'migrate': {
       const db = namingDatabasePath(config.databasePath, () => openDatabase(config.databasePath));
       db.close();

@@ -38,6 +38,10 @@ describe('Dockerfile', () => {
     expect(volume).toContain(folder);
   });
 
+  it('runs under an init that reaps the orphans of workflow shell steps', () => {
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/m);
+  });
+
   it('sets NODE_ENV=production', () => {
     expect(runtime).toMatch(/NODE_ENV=production/);
   });

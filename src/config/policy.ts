@@ -1,7 +1,6 @@
-import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { formatProblem, locateIssues, parseYamlSource } from '../yaml-source.ts';
 import { policySchema, type Policy } from './policy-schema.ts';
-import { parseYamlSource, type YamlSource } from './yaml-source.ts';
 
 /**
  * opsbot.yaml text → Policy, or a ConfigError whose one line starts `file:line:col: key.path:`.
@@ -11,25 +10,7 @@ export function parsePolicy(text: string, file: string): Policy {
   const source = parseYamlSource(text, file);
   const result = policySchema.safeParse(source.data);
   if (result.success) return result.data;
-  throw new ConfigError(joinProblems(result.error.issues.flatMap((issue) => describeIssue(issue, source, file))));
-}
-
-function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, file: string): string[] {
-  const at = (path: ReadonlyArray<PropertyKey>, where: 'key' | 'value') => {
-    const { line, col } = source.locate(path, where);
-    return `${file}:${line}:${col}: ${path.length > 0 ? `${dotted(path)}: ` : ''}`;
-  };
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${at([...issue.path, key], 'key')}unknown key, ${issue.message}`);
-  }
-  if (issue.code === 'invalid_key') {
-    return [`${at(issue.path, 'key')}${issue.issues[0]?.message ?? issue.message}`];
-  }
-  return [`${at(issue.path, 'value')}${issue.message}`];
-}
-
-function dotted(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i > 0 ? '.' : ''}${String(segment)}`)).join('');
+  throw new ConfigError(joinProblems(locateIssues(result.error.issues, source).map((problem) => formatProblem(file, problem))));
 }
 
 /** Several problems still make one line: the first few, then how many more. */

@@ -79,6 +79,91 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'workflow runs, steps, approvals and decisions',
+    sql: `
+      -- A run keeps the definition it started with: a resumed or retried run follows the YAML
+      -- as it was, not as it was edited since. The id is 'wf-' || rowid.
+      CREATE TABLE workflow_runs (
+        id TEXT PRIMARY KEY,
+        workflow TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        params TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'waiting', 'paused', 'succeeded', 'failed',
+          'cancelled', 'rolling_back', 'rolled_back')),
+        requested_by TEXT NOT NULL,
+        channel TEXT,
+        thread_ts TEXT,
+        trigger TEXT NOT NULL,
+        concurrency_key TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      ) STRICT;
+      -- What start-up resumes, and who holds a concurrency key; finished runs leave both indexes.
+      CREATE INDEX workflow_runs_unfinished ON workflow_runs (status)
+        WHERE status IN ('queued', 'running', 'waiting', 'paused', 'rolling_back');
+      CREATE INDEX workflow_runs_key ON workflow_runs (workflow, concurrency_key)
+        WHERE concurrency_key IS NOT NULL AND status IN ('queued', 'running', 'waiting', 'paused', 'rolling_back');
+      -- History of one workflow, newest first (the rowid rides along in the index).
+      CREATE INDEX workflow_runs_workflow ON workflow_runs (workflow);
+
+      -- One row per step execution unit: 'deploy', 'checks/0/lint' (a parallel branch's step),
+      -- 'notify[2]' (a for_each item). attempt counts executions; a retried run keeps counting,
+      -- so an idempotency key (run:path:attempt) is never handed out twice.
+      CREATE TABLE workflow_steps (
+        run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'skipped', 'waiting',
+          'cancelled', 'interrupted')),
+        attempt INTEGER NOT NULL,
+        idempotency_key TEXT,
+        outputs TEXT,
+        items TEXT,
+        error TEXT,
+        started_at INTEGER,
+        finished_at INTEGER,
+        wake_at INTEGER,
+        completed_seq INTEGER,
+        pid INTEGER,
+        pid_started_at INTEGER,
+        argv0 TEXT,
+        undo_status TEXT CHECK (undo_status IN ('pending', 'running', 'succeeded', 'failed')),
+        undo_attempt INTEGER NOT NULL,
+        undo_error TEXT,
+        PRIMARY KEY (run_id, path)
+      ) STRICT, WITHOUT ROWID;
+      -- Start-up kills what a crashed opsbot left running; only rows with a live record are indexed.
+      CREATE INDEX workflow_steps_process ON workflow_steps (pid) WHERE pid IS NOT NULL;
+
+      CREATE TABLE workflow_approvals (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        approvers TEXT NOT NULL,
+        min INTEGER NOT NULL,
+        message TEXT,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'expired', 'cancelled')),
+        message_ts TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER
+      ) STRICT;
+      CREATE INDEX workflow_approvals_run ON workflow_approvals (run_id, path);
+
+      -- The primary key is the rule: one decision per person per approval.
+      CREATE TABLE workflow_decisions (
+        approval_id INTEGER NOT NULL REFERENCES workflow_approvals (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+        reason TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (approval_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -6,6 +6,9 @@ import { createInstanceLock } from './instance-lock.ts';
 import { createProcessedEventRepo } from './processed-event-repo.ts';
 import { createRoleRepo } from './role-repo.ts';
 import type { Store } from './types.ts';
+import { createWorkflowApprovalRepo } from './workflow-approval-repo.ts';
+import { createWorkflowRunRepo } from './workflow-run-repo.ts';
+import { createWorkflowStepRepo } from './workflow-step-repo.ts';
 
 export interface StoreOptions {
   isProcessAlive: (pid: number) => boolean;
@@ -25,6 +28,9 @@ export function createStore(db: Database.Database, options: StoreOptions): Store
       isProcessAlive: options.isProcessAlive,
       ...(options.lockStaleAfterMs === undefined ? {} : { staleAfterMs: options.lockStaleAfterMs }),
     }),
+    workflowRuns: createWorkflowRunRepo(db),
+    workflowSteps: createWorkflowStepRepo(db),
+    workflowApprovals: createWorkflowApprovalRepo(db),
     // better-sqlite3 rolls back and throws if fn returns a promise: an await inside would
     // otherwise commit half the work.
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Role } from '../roles.ts';
+import type { ApprovalStep, WorkflowDefinition } from '../workflows/definition.ts';
 
 /**
  * Repository contracts, one per aggregate. Every method is synchronous (better-sqlite3), so a
@@ -126,6 +127,157 @@ export interface InstanceLock {
   holder(): LockHolder | undefined;
 }
 
+export type WorkflowRunStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting'
+  | 'paused'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'rolling_back'
+  | 'rolled_back';
+
+/** Statuses a run does not leave by itself. */
+export const FINISHED_RUN_STATUSES: readonly WorkflowRunStatus[] = ['succeeded', 'failed', 'cancelled', 'rolled_back'];
+
+export interface WorkflowRun {
+  /** `wf-<n>`. */
+  id: string;
+  workflow: string;
+  /** The definition as it was when the run started; the run follows it to the end. */
+  definition: WorkflowDefinition;
+  params: Record<string, string | number | boolean>;
+  status: WorkflowRunStatus;
+  requestedBy: string;
+  channel: string | null;
+  /** The run's parent message, once the UI has posted it. */
+  threadTs: string | null;
+  /** `command`, `schedule`, `webhook`, … */
+  trigger: string;
+  concurrencyKey: string | null;
+  error: string | null;
+  createdAt: number;
+  /** When the status last changed. */
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+/** A run without its definition: what lists and history need. */
+export type WorkflowRunSummary = Omit<WorkflowRun, 'definition'>;
+
+export type NewWorkflowRun = Omit<WorkflowRun, 'id' | 'threadTs' | 'error' | 'updatedAt' | 'finishedAt'> & { threadTs?: string | null };
+
+export interface WorkflowRunRepo {
+  /** Inserts the run under the next id and returns it. */
+  create(run: NewWorkflowRun): string;
+  get(id: string): WorkflowRun | undefined;
+  setStatus(id: string, change: { status: WorkflowRunStatus; at: number; error?: string | null; finishedAt?: number | null }): void;
+  setThread(id: string, threadTs: string, at: number): void;
+  /** Runs not finished (queued included), oldest first: what start-up resumes. */
+  unfinished(): WorkflowRun[];
+  /** The unfinished, not queued, run holding `key` for `workflow`. */
+  holder(workflow: string, key: string): WorkflowRunSummary | undefined;
+  /** The oldest run queued behind `key` for `workflow`. */
+  nextQueued(workflow: string, key: string): WorkflowRunSummary | undefined;
+  /** Newest first. */
+  list(options: { limit: number; workflow?: string; status?: readonly WorkflowRunStatus[] }): WorkflowRunSummary[];
+}
+
+export type WorkflowStepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'cancelled' | 'interrupted';
+export type UndoStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** One step execution unit of a run: a step, a parallel branch's step, or a for_each item. */
+export interface WorkflowStep {
+  /** `deploy`, `checks/0/lint`, `notify[2]`. */
+  path: string;
+  status: WorkflowStepStatus;
+  /** Executions so far (0: never ran); keeps counting across retries of the run. */
+  attempt: number;
+  idempotencyKey: string | null;
+  outputs: Record<string, unknown> | null;
+  /** A for_each step's evaluated list. */
+  items: unknown[] | null;
+  error: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** When a wait or a retry backoff ends. */
+  wakeAt: number | null;
+  /** Order of completion within the run: undo runs in reverse. */
+  completedSeq: number | null;
+  /** Process group leader of the running shell action (or undo), for killing orphans after a crash. */
+  pid: number | null;
+  pidStartedAt: number | null;
+  argv0: string | null;
+  undoStatus: UndoStatus | null;
+  undoAttempt: number;
+  undoError: string | null;
+}
+
+export interface WorkflowStepRepo {
+  /** The run's rows in path order. */
+  forRun(runId: string): WorkflowStep[];
+  get(runId: string, path: string): WorkflowStep | undefined;
+  /** Writes the whole row (insert or replace). */
+  put(runId: string, step: WorkflowStep): void;
+  /** Every row, of any run, that still records a process group (what start-up checks for orphans). */
+  withProcess(): RecordedProcess[];
+  /** Forgets the recorded process, if it is still `pid`. */
+  clearProcess(runId: string, path: string, pid: number): void;
+}
+
+export interface RecordedProcess {
+  runId: string;
+  path: string;
+  pid: number;
+  pidStartedAt: number | null;
+  argv0: string | null;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+export interface WorkflowApproval {
+  id: number;
+  runId: string;
+  path: string;
+  approvers: ApprovalStep['approvers'];
+  min: number;
+  message: string | null;
+  expiresAt: number;
+  status: ApprovalStatus;
+  /** The approval request's message in the run's thread, once posted. */
+  messageTs: string | null;
+  createdAt: number;
+  decidedAt: number | null;
+}
+
+export type NewWorkflowApproval = Pick<WorkflowApproval, 'runId' | 'path' | 'approvers' | 'min' | 'message' | 'expiresAt' | 'createdAt'>;
+
+export interface WorkflowDecision {
+  approvalId: number;
+  userId: string;
+  decision: 'approve' | 'reject';
+  reason: string | null;
+  at: number;
+}
+
+export interface WorkflowApprovalRepo {
+  create(approval: NewWorkflowApproval): number;
+  get(id: number): WorkflowApproval | undefined;
+  /** Oldest first. */
+  forRun(runId: string): WorkflowApproval[];
+  /** The newest approval of a step (a retried run asks again). */
+  latest(runId: string, path: string): WorkflowApproval | undefined;
+  /** pending → `status`; false when it was no longer pending. */
+  settle(id: number, status: Exclude<ApprovalStatus, 'pending'>, at: number): boolean;
+  setMessageTs(id: number, messageTs: string): void;
+  /** false when this user has already decided on this approval (their first decision stands). */
+  addDecision(decision: WorkflowDecision): boolean;
+  decisions(approvalId: number): WorkflowDecision[];
+  /** Every decision on the run's approvals, oldest first. */
+  decisionsForRun(runId: string): WorkflowDecision[];
+}
+
 export interface Store {
   db: Database.Database;
   audit: AuditRepo;
@@ -134,6 +286,9 @@ export interface Store {
   inbox: InboxRepo;
   cursors: CursorRepo;
   lock: InstanceLock;
+  workflowRuns: WorkflowRunRepo;
+  workflowSteps: WorkflowStepRepo;
+  workflowApprovals: WorkflowApprovalRepo;
   /** Runs `fn` in one synchronous transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;

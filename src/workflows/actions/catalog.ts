@@ -1,0 +1,42 @@
+import type { ChatPort } from '../../slack/chat-port.ts';
+import type { ActionCatalog, ActionDefinition } from '../action.ts';
+import { createHttpAction, createHttpPostAction } from './http.ts';
+import { createShellAction } from './shell.ts';
+import { type RunLocator, createSlackMessageAction } from './slack-message.ts';
+import { createWaitUntilAction } from './wait-until.ts';
+
+export interface ActionCatalogDeps {
+  chat: ChatPort;
+  runLocation: RunLocator;
+  /** The whole environment shell steps inherit (PATH, HOME, LANG), before their own `env`. */
+  baseEnv: Readonly<Record<string, string>>;
+  fetch?: typeof fetch;
+  /** Between SIGTERM and SIGKILL for a cancelled or timed-out shell step (default 5 s). */
+  shellKillGraceMs?: number;
+}
+
+/** Every action a workflow step may name. The Kubernetes/GitHub issue adds `k8s.*` and `github.*` here. */
+/** Every action's name, for `opsbot validate`, which checks workflows without building the catalog. */
+export const ACTION_NAMES: readonly string[] = ['shell', 'shell.idempotent', 'http', 'http.post', 'wait-until', 'slack.message'];
+
+export function createActionCatalog(deps: ActionCatalogDeps): ActionCatalog {
+  const shell = { baseEnv: deps.baseEnv, ...(deps.shellKillGraceMs !== undefined ? { killGraceMs: deps.shellKillGraceMs } : {}) };
+  const http = deps.fetch ? { fetch: deps.fetch } : {};
+  const actions = [
+    anyInput(createShellAction(shell)),
+    anyInput(createShellAction(shell, { idempotent: true })),
+    anyInput(createHttpAction(http)),
+    anyInput(createHttpPostAction(http)),
+    anyInput(createWaitUntilAction(http)),
+    anyInput(createSlackMessageAction({ chat: deps.chat, runLocation: deps.runLocation })),
+  ];
+  return new Map(actions.map((action) => [action.name, action]));
+}
+
+/**
+ * The catalog holds actions of different input types; the engine only ever hands `run` what the
+ * same action's `parse` returned, which is what makes forgetting the type here sound.
+ */
+function anyInput<Input>(action: ActionDefinition<Input>): ActionDefinition<never> {
+  return action as unknown as ActionDefinition<never>;
+}
