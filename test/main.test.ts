@@ -423,7 +423,8 @@ describe('database and configuration commands', () => {
 
   it('validate accepts the shipped opsbot.example.yaml', async () => {
     const result = await run(['validate'], envFor({ OPSBOT_CONFIG: 'opsbot.example.yaml' }));
-    expect(result).toMatchObject({ code: 0, stdout: 'opsbot.example.yaml: ok\n0 workflows, 0 playbooks: ok\n', stderr: '' });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^opsbot\.example\.yaml: ok\n\d+ workflows?, \d+ playbooks?: ok\n$/);
   });
 
   it('help prints the usage', async () => {

@@ -932,7 +932,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
           concurrencyKey: key,
           createdAt: at,
         });
-        audit({ id: runId, workflow: name, requestedBy: requester.userId, channel: requester.channel }, 'workflow.run', status === 'queued' ? 'queued' : 'started', null, { trigger, params });
+        audit({ id: runId, workflow: name, requestedBy: requester.userId, channel: requester.channel }, 'workflow.run', status === 'queued' ? 'queued' : 'started', null, { trigger });
         return { runId, status };
       });
       emit('runChanged', () => events.runChanged(runId));
@@ -998,7 +998,10 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
         },
       });
       emit('approvalDecided', () => events.approvalDecided(approval.id));
-      if (status !== 'pending') pump(run);
+      if (status !== 'pending') {
+        clearTimer(run, record.path);
+        pump(run);
+      }
       return { changed: true, status, approvals: approvedBy.length, min: approval.min };
     },
 
@@ -1155,7 +1158,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       const recorded = store.workflowSteps.withProcess();
       if (recorded.length > 0) {
         try {
-          await deps.killOrphans(recorded.map((p) => ({ pid: p.pid, startedAt: p.pidStartedAt ?? 0, argv0: p.argv0 ?? '' })));
+          const killed = await deps.killOrphans(recorded.map((p) => ({ pid: p.pid, startedAt: p.pidStartedAt ?? 0, argv0: p.argv0 ?? '' })));
+          log.info({ recorded: recorded.length, killed: Array.isArray(killed) ? killed.length : undefined }, 'checked step processes left by the previous run of opsbot');
         } catch (err) {
           log.error({ err }, 'killing orphaned step processes failed');
         }

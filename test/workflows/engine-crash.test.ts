@@ -163,3 +163,43 @@ describe('workflow engine: resuming after a crash', () => {
     expect(second.engine.get(runId)?.error).toBe('check: failed on purpose; undo failed for two');
   });
 });
+
+describe('workflow engine: stopping', () => {
+  const rig = useEngineRig();
+  const def = workflow('deploy', [action('apply', 'hang.idempotent', { value: 'applied' }), action('verify', 'record', { value: 'ok' })]);
+
+  it('aborts steps in flight without recording an outcome, so the next start resumes them as after a crash', async () => {
+    const first = rig.open({ definitions: [def] });
+    const { runId } = await first.engine.start('deploy', {}, REQUESTER, 'command');
+    await settle(first.clock);
+
+    await first.engine.stop();
+    await settle(first.clock);
+
+    expect(rig.world.aborted.get('wf-1:apply:1')).toBe('opsbot is stopping');
+    expect(first.store.workflowSteps.get(runId, 'apply')?.status).toBe('running');
+    await expect(first.engine.start('deploy', {}, REQUESTER, 'command')).rejects.toMatchObject({ code: 'engine_stopped' });
+
+    const second = rig.open({ definitions: [def], clock: new ManualClock(first.clock.now()) });
+    await second.engine.resume();
+    await settle(second.clock);
+    rig.world.release('apply');
+    await until(second.clock, 'the run to finish', () => statusOf(second.engine, runId) === 'succeeded');
+    expect(stepOf(second.engine, runId, 'apply').idempotencyKey).toBe('wf-1:apply:1');
+  });
+
+  it('with drainMs, records steps that finish in time but begins nothing new', async () => {
+    const first = rig.open({ definitions: [def] });
+    const { runId } = await first.engine.start('deploy', {}, REQUESTER, 'command');
+    await settle(first.clock);
+
+    const stopping = first.engine.stop({ drainMs: 30_000 });
+    rig.world.release('apply');
+    await stopping;
+    await settle(first.clock);
+
+    expect(steps(first.engine, runId)).toEqual({ apply: 'succeeded', verify: 'pending' });
+    expect(statusOf(first.engine, runId)).toBe('running');
+    expect(first.clock.pendingTimers).toBe(0);
+  });
+});

@@ -78,7 +78,7 @@ export function useEngineRig() {
       const deps: WorkflowEngineDeps = {
         store,
         clock,
-        log: pino({ level: process.env.ENGINE_LOG ?? 'silent' }),
+        log: pino({ level: 'silent' }),
         catalog,
         definitions: () => definitions,
         isApprover: async (userId) => approvers.has(userId),

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ACTION_NAMES } from '../../src/workflows/actions/catalog.ts';
+import { loadDefinitions } from '../../src/workflows/load-definitions.ts';
+
+const dir = fileURLToPath(new URL('../../workflows', import.meta.url));
+
+describe('the workflows opsbot ships', () => {
+  const { definitions, errors } = loadDefinitions({ dir, source: 'workflow', knownActions: new Set(ACTION_NAMES) });
+
+  it('all load without an error, against the real action catalog', () => {
+    expect(errors).toEqual([]);
+    expect([...definitions.keys()].sort()).toEqual(['config-change', 'deploy', 'incident-checklist', 'maintenance-window']);
+  });
+
+  it('gate production in the deploy pipeline behind two approvals, after staging and a soak', () => {
+    const deploy = definitions.get('deploy');
+    const kinds = deploy?.steps.map((s) => `${s.id}:${s.kind}`);
+    expect(kinds).toEqual([
+      'prepare:action',
+      'build:action',
+      'test:action',
+      'checksum:action',
+      'approve-staging:approval',
+      'staging:action',
+      'soak:wait',
+      'verify-staging:action',
+      'approve-production:approval',
+      'production:action',
+      'verify-production:action',
+    ]);
+    const approval = deploy?.steps.find((s) => s.id === 'approve-production');
+    expect(approval).toMatchObject({ kind: 'approval', min: 2 });
+    for (const id of ['staging', 'production']) expect(deploy?.steps.find((s) => s.id === id)?.undo).toBeDefined();
+  });
+
+  it('require two approvals before a config change is applied, with a backup to restore', () => {
+    const change = definitions.get('config-change');
+    expect(change?.steps.find((s) => s.id === 'four-eyes')).toMatchObject({ kind: 'approval', min: 2 });
+    expect(change?.steps.find((s) => s.id === 'apply')?.undo).toBeDefined();
+  });
+});
