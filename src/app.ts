@@ -4,12 +4,13 @@ import type { Clock } from './clock.ts';
 import { bootstrapAdmins } from './commands/bootstrap-admins.ts';
 import type { Invocation } from './commands/command.ts';
 import { createDispatcher } from './commands/dispatch.ts';
-import { builtinCommands } from './commands/index.ts';
+import { builtinCommands, featureCommands } from './commands/index.ts';
 import { createRegistry } from './commands/registry.ts';
 import type { Config } from './config.ts';
 import { ConfigError, errorMessage } from './errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer, type Route, sendJson } from './http/server.ts';
+import { WORKFLOW_WEBHOOK_PREFIX } from './http/workflow-webhook.ts';
 import { boltLogger } from './logger.ts';
 import { type BoltSlack, createBoltSlack } from './slack/bolt-app.ts';
 import { createCallerResolver } from './slack/caller-resolver.ts';
@@ -18,7 +19,7 @@ import { createInboxWorker } from './slack/inbox-worker.ts';
 import { createIntake, type Intake } from './slack/intake.ts';
 import { createOutbox } from './slack/outbox.ts';
 import { createReplier } from './slack/replier.ts';
-import { createRequestHandlers } from './slack/request-handlers.ts';
+import { createRequestHandlers, viewSubmissionErrors } from './slack/request-handlers.ts';
 import { createSlackChat } from './slack/slack-chat.ts';
 import { createWebClient, webClientOptions } from './slack/web-client.ts';
 import { type Checkpointer, startCheckpointer } from './store/checkpointer.ts';
@@ -26,6 +27,8 @@ import { createGroupCommit } from './store/group-commit.ts';
 import { openDatabase } from './store/open-database.ts';
 import { createStore } from './store/store.ts';
 import type { Store } from './store/types.ts';
+import type { WorkflowEngine } from './workflows/engine.ts';
+import { createWorkflowRuntime } from './workflows/workflow-runtime.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -40,6 +43,14 @@ export interface AppDeps {
   host: HostInfo;
   /** Called when the app must not go on (another instance took the database over). */
   onFatal?: (err: Error) => void;
+  /** On-demand workflow definitions (default `workflows`). */
+  workflowsDir?: string;
+  /** Alert-triggered playbooks, same schema (default `playbooks`). */
+  playbooksDir?: string;
+  /** The environment shell steps inherit: PATH, HOME and LANG only (main.ts fills it). Default: none. */
+  baseEnv?: Record<string, string>;
+  /** Reads the variables workflows name as their webhook token (`triggers.webhook.token_env`). */
+  secretEnv?: (name: string) => string | undefined;
 }
 
 export interface OpsApp {
@@ -51,10 +62,14 @@ export interface OpsApp {
   stop(): Promise<void>;
   /** Resolves when no accepted request is being worked on (tests and the local shell wait on it). */
   idle(): Promise<void>;
+  /** Workflow runs: the engine the commands drive. */
+  readonly workflows: WorkflowEngine;
 }
 
 const HEARTBEAT_MS = 10_000;
 const RETENTION_SWEEP_MS = 60 * 60_000;
+/** How long stop() lets queued Slack calls go out (a busy channel is paced at one post a second); workflow messages dropped then are recovered at the next start. */
+const STOP_DRAIN_MS = 5_000;
 
 /** The composition root: wires every service from its dependencies and starts nothing. */
 export function createApp(deps: AppDeps): OpsApp {
@@ -90,15 +105,6 @@ export function createApp(deps: AppDeps): OpsApp {
 
   // After the ack, a request's outcome row and its inbox completion commit together, grouped.
   const groupCommit = createGroupCommit(store, log.child({ component: 'store' }));
-  const registry = createRegistry(builtinCommands);
-  const dispatcher = createDispatcher({
-    registry,
-    store,
-    clock,
-    commandPrefix: config.slack.command,
-    deps: { store, registry },
-    recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
-  });
   const callers = createCallerResolver({
     roles: store.roles,
     client,
@@ -106,6 +112,28 @@ export function createApp(deps: AppDeps): OpsApp {
     log,
     policy: { memberRole: config.policy.roles.default, guestRole: config.policy.roles.guests },
     teamId: () => bot?.teamId,
+  });
+  const workflows = createWorkflowRuntime({
+    store,
+    chat,
+    client,
+    clock,
+    log,
+    roleOf: async (userId) => (await callers.resolve(userId)).role,
+    dryRun: config.dryRun,
+    workflowsDir: deps.workflowsDir ?? 'workflows',
+    playbooksDir: deps.playbooksDir ?? 'playbooks',
+    baseEnv: deps.baseEnv ?? {},
+    secretEnv: deps.secretEnv ?? (() => undefined),
+  });
+  const registry = createRegistry([...builtinCommands, ...featureCommands]);
+  const dispatcher = createDispatcher({
+    registry,
+    store,
+    clock,
+    commandPrefix: config.slack.command,
+    deps: { store, registry, workflows: workflows.services },
+    recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
   });
 
   const dispatch = async (invocation: Invocation, requestLog: Logger) => {
@@ -126,6 +154,7 @@ export function createApp(deps: AppDeps): OpsApp {
       makeReplier: (invocation, requestLog) => createReplier({ chat, invocation, log: requestLog }),
       botUserId: () => bot?.userId,
       commandName: config.slack.command,
+      viewCommands: workflows.viewCommands,
     }),
     onDepthChange: (depth) => metrics.inboxDepth.set(depth),
     commit: (write) => groupCommit.add(write),
@@ -140,6 +169,7 @@ export function createApp(deps: AppDeps): OpsApp {
   };
   const routes: Route[] = [
     { method: 'POST', path: '/slack/events', handler: slackEvents },
+    { method: 'POST', path: WORKFLOW_WEBHOOK_PREFIX, prefix: true, handler: workflows.webhook },
     { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
     {
       method: 'GET',
@@ -202,6 +232,11 @@ export function createApp(deps: AppDeps): OpsApp {
       bootstrapAdmins(store, config.admins, clock.now());
       const { url } = await http.listen(config.http.port, config.http.host);
       bot = await authTest();
+      // Before any request can reach a command: interrupted runs are taken up (or paused) first.
+      await workflows.engine.resume();
+      workflows.ui.recover();
+      workflows.markReady();
+      workflows.scheduler.start();
       intake.setBot({ userId: bot.userId, botId: bot.botId });
       slack = createBoltSlack({
         mode: config.mode === 'socket' ? 'socket' : 'http',
@@ -215,6 +250,7 @@ export function createApp(deps: AppDeps): OpsApp {
         intake,
         onAccepted: (id, request) => worker.schedule(id, request),
         onAck: (ms) => metrics.ackLatency.observe(ms / 1000),
+        viewErrors: (body) => viewSubmissionErrors(workflows.viewCommands, body),
       });
       await slack.start();
       worker.resumeUnfinished();
@@ -237,10 +273,21 @@ export function createApp(deps: AppDeps): OpsApp {
     },
     async stop() {
       for (const cancel of timers.splice(0)) cancel();
+      workflows.scheduler.stop();
       await http.close();
       await slack?.stop();
       await worker.stop();
-      await outbox.drain().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'outbox not drained'));
+      // Running steps are aborted and left for the next start to resume, as after a crash.
+      await workflows.engine.stop();
+      const giveUp = new AbortController();
+      await Promise.race([
+        outbox.drain().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'outbox not drained')),
+        clock.sleep(STOP_DRAIN_MS, giveUp.signal).then(
+          () => log.warn({ queued: outbox.depth() }, 'stopping with Slack calls still queued'),
+          () => undefined,
+        ),
+      ]);
+      giveUp.abort();
       outbox.stop();
       groupCommit.flush();
       await checkpointer?.stop();
@@ -248,6 +295,7 @@ export function createApp(deps: AppDeps): OpsApp {
       store.close();
     },
     idle: () => worker.idle(),
+    workflows: workflows.engine,
   };
 }
 

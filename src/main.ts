@@ -99,7 +99,7 @@ function makeLogger(config: Config, options: { shell: boolean }): Logger {
 async function runSlack(config: Config): Promise<number> {
   const log = makeLogger(config, { shell: false });
   const lost = Promise.withResolvers<Error>();
-  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock: systemClock(), host, onFatal: (err) => lost.resolve(err) }));
+  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock: systemClock(), host, baseEnv: shellEnv(), secretEnv: (name) => process.env[name], onFatal: (err) => lost.resolve(err) }));
   await startOrCleanUp(app);
   const fatal = await Promise.race([untilSignal(log), lost.promise]);
   await app.stop();
@@ -149,6 +149,8 @@ async function runLocal(config: Config): Promise<number> {
         log,
         clock,
         host,
+        baseEnv: shellEnv(),
+        secretEnv: (name) => process.env[name],
         onFatal: (err) => {
           fatal ??= err;
           stopOnSignal.abort();
@@ -182,6 +184,16 @@ async function runLocal(config: Config): Promise<number> {
   }
   if (fatal) throw fatal;
   return 0;
+}
+
+/** What workflow shell steps inherit: never opsbot's whole environment, which holds its tokens. */
+function shellEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'LANG'] as const) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 /** A terminal or a pipe/file can feed the shell; a closed stdin or /dev/null cannot. */

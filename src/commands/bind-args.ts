@@ -20,6 +20,7 @@ export function bindArgs<A extends z.ZodType>(command: CommandDefinition<A, unkn
 
   const names = command.positional ?? [];
   const raw: Record<string, string> = {};
+  const extra: Record<string, string> = {};
   names.forEach((name, i) => {
     const word = parsed.positional[i];
     if (word !== undefined) raw[name] = word;
@@ -32,6 +33,10 @@ export function bindArgs<A extends z.ZodType>(command: CommandDefinition<A, unkn
 
   const shape = argShape(command.args);
   for (const [key, value] of Object.entries(parsed.named)) {
+    if (shape && !Object.hasOwn(shape, key) && command.extraNamed) {
+      extra[key] = value;
+      continue;
+    }
     if (shape && !Object.hasOwn(shape, key)) {
       const options = Object.keys(shape).filter((k) => !names.includes(k) && k !== command.rest);
       fail(`unknown option \`${key}\`` + (options.length > 0 ? ` (options: ${options.map((k) => `\`${k}\``).join(', ')})` : ''));
@@ -40,7 +45,7 @@ export function bindArgs<A extends z.ZodType>(command: CommandDefinition<A, unkn
     raw[key] = value;
   }
 
-  const result = command.args.safeParse(raw);
+  const result = command.args.safeParse(command.extraNamed ? { ...raw, [command.extraNamed]: extra } : raw);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => describeIssue(issue, raw, shape));
   return fail([...new Set(problems)].join('; '));

@@ -18,6 +18,11 @@ export interface Invocation {
   threadTs?: string;
   responseUrl?: string;
   triggerId?: string;
+  /**
+   * Slack's own id of the request (trigger_id, or event_id for events): the same when a request is
+   * replayed after a crash, so a command that creates something (a workflow run) does it once.
+   */
+  requestId?: string;
 }
 
 export interface Caller {
@@ -39,6 +44,12 @@ export interface CommandDefinition<Args extends z.ZodType = z.ZodType, Deps = un
   args: Args;
   positional?: string[];
   rest?: string;
+  /**
+   * Named arguments the schema does not declare are collected into this key as a
+   * `Record<string, string>` instead of being refused: `workflow run deploy version=v2 env=prod`,
+   * whose keys are the workflow's own params. Declared keys still bind as usual.
+   */
+  extraNamed?: string;
   /** Minimum role to run it; help lists a command only to callers who have it. */
   role: Role;
   run(ctx: CommandContext<Deps>, args: z.infer<Args>): Promise<void>;

@@ -106,8 +106,11 @@ function checkArgs(command: AnyCommand): void {
   for (const name of onLine) {
     if (!Object.hasOwn(shape, name)) throw new Error(`Command \`${command.name}\`: \`${name}\` is not a key of its args`);
   }
+  if (command.extraNamed !== undefined && (!Object.hasOwn(shape, command.extraNamed) || onLine.includes(command.extraNamed))) {
+    throw new Error(`Command \`${command.name}\`: extraNamed \`${command.extraNamed}\` must be a key of its args that is not positional`);
+  }
   for (const key of Object.keys(shape)) {
-    if (!onLine.includes(key) && !ARG_KEY.test(key)) throw new Error(`Command \`${command.name}\`: option \`${key}\` can't be typed as key=value; use lower case`);
+    if (!onLine.includes(key) && key !== command.extraNamed && !ARG_KEY.test(key)) throw new Error(`Command \`${command.name}\`: option \`${key}\` can't be typed as key=value; use lower case`);
   }
 }
 

@@ -20,7 +20,7 @@ export function usage(command: AnyCommand, commandPrefix = '/ops'): string {
   if (command.rest) parts.push(wrap(`${command.rest}…`, isOptional(shape, command.rest)));
 
   for (const [key, schema] of Object.entries(shape)) {
-    if (onCommandLine.has(key)) continue;
+    if (onCommandLine.has(key) || key === command.extraNamed) continue;
     const optional = isOptionalArg(schema);
     if (unwrapArg(schema) === bool) {
       parts.push(optional ? `[--${key}]` : `--${key}`);
@@ -30,6 +30,7 @@ export function usage(command: AnyCommand, commandPrefix = '/ops'): string {
     const option = `${key}=${values ? values.join('|') : `<${key}>`}`;
     parts.push(optional ? `[${option}]` : option);
   }
+  if (command.extraNamed) parts.push(`[<${command.extraNamed}>=<value>…]`);
   return parts.join(' ');
 }
 

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** Matches every path that starts with `path` (e.g. `/webhooks/workflows/` + a name); exact routes win. */
+  prefix?: boolean;
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 }
 
@@ -16,14 +18,23 @@ export interface HttpServer {
 
 /** opsbot owns its HTTP server: Slack's receiver is one route among the webhooks and probes. */
 export function createHttpServer(routes: readonly Route[], log: Logger): HttpServer {
-  const table = new Map(routes.map((r) => [`${r.method} ${r.path}`, r.handler]));
-  const paths = new Set(routes.map((r) => r.path));
+  const exact = routes.filter((r) => !r.prefix);
+  const table = new Map(exact.map((r) => [`${r.method} ${r.path}`, r.handler]));
+  const paths = new Set(exact.map((r) => r.path));
+  // Longest prefix first, so a more specific prefix route wins over a broader one.
+  const prefixes = routes.filter((r) => r.prefix).sort((a, b) => b.path.length - a.path.length);
 
   const listener: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const handler = table.get(`${req.method} ${path}`);
+    let handler = table.get(`${req.method} ${path}`);
+    let known = paths.has(path);
+    if (!handler && !known) {
+      const matching = prefixes.filter((r) => path.startsWith(r.path));
+      handler = matching.find((r) => r.method === req.method)?.handler;
+      known = matching.length > 0;
+    }
     if (!handler) {
-      sendJson(res, paths.has(path) ? 405 : 404, { ok: false, error: paths.has(path) ? 'method_not_allowed' : 'not_found' });
+      sendJson(res, known ? 405 : 404, { ok: false, error: known ? 'method_not_allowed' : 'not_found' });
       return;
     }
     Promise.resolve(handler(req, res)).catch((err: unknown) => {

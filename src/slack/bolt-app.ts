@@ -74,6 +74,11 @@ export interface BoltOptions {
   intake: Intake;
   onAccepted: (inboxId: number, request: AcceptedRequest) => void;
   onAck?: (ms: number) => void;
+  /**
+   * Field errors of a submitted modal, checked while Slack waits for the ack so the modal stays
+   * open and shows them (`response_action: errors`). Synchronous and pure: it runs on the ack path.
+   */
+  viewErrors?: (body: Record<string, unknown>) => Record<string, string> | undefined;
 }
 
 export function createBoltSlack(options: BoltOptions): BoltSlack {
@@ -109,7 +114,7 @@ export function createBoltSlack(options: BoltOptions): BoltSlack {
     options.onAccepted,
     options.onAck,
   );
-  registerAckListeners(app, options.command);
+  registerAckListeners(app, options.command, options.viewErrors);
 
   return {
     app,
@@ -127,15 +132,17 @@ export function createBoltSlack(options: BoltOptions): BoltSlack {
  * The work runs from the inbox after the ack (DESIGN §1), so Bolt's listeners only acknowledge.
  * Events need no listener: Bolt acknowledges them itself.
  */
-function registerAckListeners(app: App, command: string): void {
+function registerAckListeners(app: App, command: string, viewErrors: BoltOptions['viewErrors']): void {
   app.command(command, async ({ ack }) => {
     await ack();
   });
   app.action(/.*/, async ({ ack }) => {
     await ack();
   });
-  app.view(/.*/, async ({ ack }) => {
-    await ack();
+  app.view(/.*/, async ({ ack, body }) => {
+    const errors = viewErrors?.(body as unknown as Record<string, unknown>);
+    if (errors) await ack({ response_action: 'errors', errors });
+    else await ack();
   });
   app.shortcut(/.*/, async ({ ack }) => {
     await ack();

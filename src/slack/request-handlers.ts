@@ -10,6 +10,17 @@ type Body = Record<string, unknown>;
 /** The action id of buttons that run a command; the button's value is the command text. */
 export const RUN_COMMAND_ACTION = 'ops.run';
 
+/**
+ * A modal whose submission runs a command: the view becomes command text, so it is checked,
+ * audited and answered like the typed command.
+ */
+export interface ViewCommand {
+  /** Field errors that keep the modal open (acked while Slack waits); undefined: it may be submitted. */
+  errors?(view: Body): Record<string, string> | undefined;
+  /** The command the submission runs and the conversation it answers in; undefined: nothing to run. */
+  command(view: Body): { text: string; channelId: string } | undefined;
+}
+
 export interface HandlerDeps {
   chat: ChatPort;
   callers: CallerResolver;
@@ -17,6 +28,15 @@ export interface HandlerDeps {
   makeReplier: (invocation: Invocation, log: Logger) => Replier;
   botUserId: () => string | undefined;
   commandName: string;
+  /** By the modal's callback_id. */
+  viewCommands?: Readonly<Record<string, ViewCommand>>;
+}
+
+/** The field errors of a submitted modal, for the ack (bolt-app.ts); undefined when it may be submitted. */
+export function viewSubmissionErrors(viewCommands: Readonly<Record<string, ViewCommand>> | undefined, body: Body): Record<string, string> | undefined {
+  if (body.type !== 'view_submission') return undefined;
+  const view = (body.view ?? {}) as Body;
+  return viewCommands?.[str(view.callback_id) ?? '']?.errors?.(view);
 }
 
 /** Turns each kind of recorded Slack request into an invocation of the one command path. */
@@ -32,6 +52,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
           channelId: str(body.channel_id) ?? '',
           responseUrl: str(body.response_url),
           triggerId: str(body.trigger_id),
+          requestId: str(body.trigger_id),
         },
         log,
       );
@@ -50,6 +71,7 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
           // Slash commands don't work in threads; mentions do, and are answered where they were made:
           // in the thread, or one started under the mention. A direct message is answered in the DM.
           threadTs: str(event.thread_ts) ?? (event.channel_type === 'im' ? undefined : str(event.ts)),
+          requestId: str(body.event_id),
         },
         log,
       );
@@ -74,10 +96,41 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
             threadTs: str(container.thread_ts) ?? str(message.thread_ts),
             responseUrl: str(body.response_url),
             triggerId: str(body.trigger_id),
+            // One click can run several buttons' commands; each is its own request.
+            requestId: str(body.trigger_id) && `${str(body.trigger_id)}:${String(action.action_id)}`,
           },
           log,
         );
       }
+    },
+
+    view: async (body, log) => {
+      if (body.type !== 'view_submission') return;
+      const view = (body.view ?? {}) as Body;
+      const handler = deps.viewCommands?.[str(view.callback_id) ?? ''];
+      if (!handler) {
+        log.info({ callbackId: view.callback_id }, 'no handler for view submission');
+        return;
+      }
+      // Refused with field errors in the ack: the modal stayed open and shows them.
+      if (handler.errors?.(view)) return;
+      const command = handler.command(view);
+      if (!command) {
+        log.warn({ callbackId: view.callback_id }, 'view submission without what its command needs');
+        return;
+      }
+      await deps.dispatch(
+        {
+          source: 'button',
+          text: command.text,
+          userId: str((body.user as Body | undefined)?.id) ?? '',
+          teamId: str((body.team as Body | undefined)?.id),
+          channelId: command.channelId,
+          triggerId: str(body.trigger_id),
+          requestId: str(body.trigger_id),
+        },
+        log,
+      );
     },
 
     home: async (body, log) => {

@@ -97,11 +97,14 @@ export const MIGRATIONS: readonly Migration[] = [
         thread_ts TEXT,
         trigger TEXT NOT NULL,
         concurrency_key TEXT,
+        -- The Slack request that started the run: a replayed request finds its run instead of starting another.
+        request_key TEXT,
         error TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         finished_at INTEGER
       ) STRICT;
+      CREATE UNIQUE INDEX workflow_runs_request ON workflow_runs (request_key) WHERE request_key IS NOT NULL;
       -- What start-up resumes, and who holds a concurrency key; finished runs leave both indexes.
       CREATE INDEX workflow_runs_unfinished ON workflow_runs (status)
         WHERE status IN ('queued', 'running', 'waiting', 'paused', 'rolling_back');

@@ -166,11 +166,13 @@ export interface WorkflowRun {
 /** A run without its definition: what lists and history need. */
 export type WorkflowRunSummary = Omit<WorkflowRun, 'definition'>;
 
-export type NewWorkflowRun = Omit<WorkflowRun, 'id' | 'threadTs' | 'error' | 'updatedAt' | 'finishedAt'> & { threadTs?: string | null };
+export type NewWorkflowRun = Omit<WorkflowRun, 'id' | 'threadTs' | 'error' | 'updatedAt' | 'finishedAt'> & { threadTs?: string | null; requestKey?: string | null };
 
 export interface WorkflowRunRepo {
   /** Inserts the run under the next id and returns it. */
   create(run: NewWorkflowRun): string;
+  /** The run a request (its Slack trigger or event id) started, if any. */
+  byRequest(requestKey: string): { id: string; status: WorkflowRunStatus } | undefined;
   get(id: string): WorkflowRun | undefined;
   setStatus(id: string, change: { status: WorkflowRunStatus; at: number; error?: string | null; finishedAt?: number | null }): void;
   setThread(id: string, threadTs: string, at: number): void;

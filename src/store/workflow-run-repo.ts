@@ -27,15 +27,17 @@ export function createWorkflowRunRepo(db: Database.Database): WorkflowRunRepo {
       threadTs: string | null;
       trigger: string;
       concurrencyKey: string | null;
+      requestKey: string | null;
       at: number;
     },
     never
   >(
     `INSERT INTO workflow_runs (rowid, id, workflow, definition, params, status, requested_by, channel, thread_ts,
-       trigger, concurrency_key, created_at, updated_at)
+       trigger, concurrency_key, request_key, created_at, updated_at)
      VALUES (@n, @id, @workflow, @definition, @params, @status, @requestedBy, @channel, @threadTs,
-       @trigger, @concurrencyKey, @at, @at)`,
+       @trigger, @concurrencyKey, @requestKey, @at, @at)`,
   );
+  const selectByRequest = db.prepare<[string], { id: string; status: WorkflowRunStatus }>('SELECT id, status FROM workflow_runs WHERE request_key = ?');
   const select = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM workflow_runs WHERE id = ?`);
   const updateStatus = db.prepare<{ id: string; status: WorkflowRunStatus; at: number; error: string | null; finishedAt: number | null; keepError: number; keepFinished: number }, never>(
     `UPDATE workflow_runs SET status = @status, updated_at = @at,
@@ -79,10 +81,12 @@ export function createWorkflowRunRepo(db: Database.Database): WorkflowRunRepo {
         threadTs: run.threadTs ?? null,
         trigger: run.trigger,
         concurrencyKey: run.concurrencyKey,
+        requestKey: run.requestKey ?? null,
         at: run.createdAt,
       });
       return id;
     },
+    byRequest: (requestKey) => selectByRequest.get(requestKey),
     get(id) {
       const row = select.get(id);
       return row && toRun(row);

@@ -87,7 +87,17 @@ export interface ResumeReport {
 
 export interface WorkflowEngine {
   /** Validates params, applies the workflow's concurrency rule, records the run and starts it. */
-  start(name: string, rawParams: Record<string, unknown>, requester: Requester, trigger: string): Promise<{ runId: string; status: 'running' | 'queued' }>;
+  /**
+   * `requestKey` names the request that asked for the run (a Slack trigger or event id): a request
+   * replayed after a crash finds the run it already started (`replayed`) instead of starting another.
+   */
+  start(
+    name: string,
+    rawParams: Record<string, unknown>,
+    requester: Requester,
+    trigger: string,
+    options?: { requestKey?: string },
+  ): Promise<{ runId: string; status: 'running' | 'queued'; replayed?: true }>;
   decide(approvalId: number, userId: string, decision: 'approve' | 'reject', reason?: string): Promise<DecideResult>;
   /** Aborts running actions, cancels waits and approvals; no undo. */
   cancel(runId: string, by: string): Promise<void>;
@@ -895,8 +905,10 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
   }
 
   const engine: WorkflowEngine = {
-    async start(name, rawParams, requester, trigger) {
+    async start(name, rawParams, requester, trigger, options = {}) {
       ensureRunning();
+      const replayed = options.requestKey ? store.workflowRuns.byRequest(options.requestKey) : undefined;
+      if (replayed) return { runId: replayed.id, status: replayed.status === 'queued' ? 'queued' : 'running', replayed: true };
       const definitions = deps.definitions();
       const definition = definitions.get(name);
       if (!definition) {
@@ -930,6 +942,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
           threadTs: requester.threadTs ?? null,
           trigger,
           concurrencyKey: key,
+          requestKey: options.requestKey ?? null,
           createdAt: at,
         });
         audit({ id: runId, workflow: name, requestedBy: requester.userId, channel: requester.channel }, 'workflow.run', status === 'queued' ? 'queued' : 'started', null, { trigger });

@@ -44,6 +44,14 @@ export interface StartOptions {
   slack?: SlackEmulator;
   /** The clock of `slack` when reusing one, so opsbot and the workspace share one time. */
   clock?: ManualClock;
+  /** Workflow definitions; default `<dir>/workflows`, which does not exist: none. */
+  workflowsDir?: string;
+  /** Playbooks; default `<dir>/playbooks`, which does not exist: none. */
+  playbooksDir?: string;
+  /** What shell steps inherit; default none. */
+  baseEnv?: Record<string, string>;
+  /** What the app reads for workflows' webhook tokens. */
+  secretEnv?: Record<string, string>;
 }
 
 /** The environment a test opsbot runs with: a valid HTTP-mode (or Socket Mode) set pointing at the emulator. */
@@ -92,7 +100,17 @@ export async function startOpsbot(options: StartOptions = {}): Promise<RunningOp
     },
   });
   const log = createLogger({ level: config.logLevel, pretty: false, redactor: createRedactor(config.secrets), destination });
-  const app = createApp({ config, log, clock, host: { hostname: 'test-host', pid: process.pid, isProcessAlive: () => false } });
+  const app = createApp({
+    config,
+    log,
+    clock,
+    host: { hostname: 'test-host', pid: process.pid, isProcessAlive: () => false },
+    // Never the repository's own workflows/: a test opsbot runs only what its test gives it.
+    workflowsDir: options.workflowsDir ?? join(dir, 'workflows'),
+    playbooksDir: options.playbooksDir ?? join(dir, 'playbooks'),
+    ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.secretEnv ? { secretEnv: (name: string) => options.secretEnv?.[name] } : {}),
+  });
   const { url } = await app.start();
   emulator.setEventsUrl(`${url}/slack/events`);
 

@@ -41,6 +41,21 @@ describe('workflow engine: commands', () => {
     });
   });
 
+  describe('start', () => {
+    it('finds the run a replayed request already started instead of starting another', async () => {
+      const { engine, clock, store } = rig.open({ definitions: [workflow('quick', [action('one', 'record')])] });
+
+      const first = await engine.start('quick', {}, REQUESTER, 'command', { requestKey: '1234.5678.abcd' });
+      const replay = await engine.start('quick', {}, REQUESTER, 'command', { requestKey: '1234.5678.abcd' });
+      const other = await engine.start('quick', {}, REQUESTER, 'command', { requestKey: '9999.0000.ffff' });
+      await until(clock, 'the runs to finish', () => statusOf(engine, other.runId) === 'succeeded');
+
+      expect(replay).toEqual({ runId: first.runId, status: 'running', replayed: true });
+      expect(other.runId).not.toBe(first.runId);
+      expect(store.workflowRuns.list({ limit: 10 }).map((r) => r.id).sort()).toEqual([first.runId, other.runId].sort());
+    });
+  });
+
   describe('rollback', () => {
     const def = workflow('release', [
       action('staging', 'record', { value: 'staging' }, { undo: { action: 'record', with: { value: 'undo staging' } } }),
