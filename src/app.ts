@@ -162,6 +162,7 @@ export function createApp(deps: AppDeps): OpsApp {
 
   let slack: BoltSlack | undefined;
   let checkpointer: Checkpointer | undefined;
+  let started = false;
   const slackEvents = (req: IncomingMessage, res: ServerResponse) => {
     // Until auth.test has passed there is no app to hand the request to; Slack retries a 503.
     if (!slack?.requestListener) return sendJson(res, 503, { ok: false, error: 'starting' });
@@ -175,8 +176,10 @@ export function createApp(deps: AppDeps): OpsApp {
       method: 'GET',
       path: '/readyz',
       handler: (_req, res) => {
-        const checks = { database: databaseOk(store), slack: bot !== undefined };
-        sendJson(res, checks.database && checks.slack ? 200 : 503, { ok: checks.database && checks.slack, checks });
+        // Ready once start-up is through: Slack's auth.test passed and interrupted runs were resumed.
+        const checks = { database: databaseOk(store), slack: bot !== undefined, workflows: started };
+        const ok = checks.database && checks.slack && checks.workflows;
+        sendJson(res, ok ? 200 : 503, { ok, checks });
       },
     },
     {
@@ -268,6 +271,7 @@ export function createApp(deps: AppDeps): OpsApp {
         store.events.prune(now - config.policy.retention.processedEventsMs);
         store.inbox.prune(now - config.policy.retention.inboxMs);
       });
+      started = true;
       log.info({ url, mode: config.mode, bot: bot.userId, dryRun: config.dryRun }, 'opsbot started');
       return { url };
     },

@@ -569,11 +569,11 @@ describe('HTTP', () => {
     expect(await res.json()).toEqual({ ok: true });
   });
 
-  it('GET /readyz is 200 with the database and Slack checks passing', async () => {
+  it('GET /readyz is 200 with the database, Slack and resumed-workflows checks passing', async () => {
     const o = await start();
     const res = await fetch(`${o.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, checks: { database: true, slack: true } });
+    expect(await res.json()).toEqual({ ok: true, checks: { database: true, slack: true, workflows: true } });
   });
 
   it('GET /metrics is Prometheus text counting commands, ack latency, Slack calls and the outbox', async () => {
@@ -624,7 +624,7 @@ describe('HTTP', () => {
       const command = await emulator.slashCommand({ user: ALICE, channel: GENERAL, text: 'help' });
 
       expect(early.status).toBe(503);
-      expect(await early.json()).toEqual({ ok: false, checks: { database: true, slack: false } });
+      expect(await early.json()).toEqual({ ok: false, checks: { database: true, slack: false, workflows: false } });
       expect(command.status).toBe(503);
       expect(intakeRowCounts(app.store)).toMatchObject({ inbox: 0, processed: 0 });
 

@@ -75,6 +75,13 @@ interface Lane {
 
 type Failure = { kind: 'rate_limited'; retryAfterMs: number } | { kind: 'transient' } | { kind: 'final' };
 
+/** Methods Slack limits per channel; every other method's limit is per workspace (its tier). */
+const PER_CHANNEL_LIMITS = new Set(['chat.postMessage']);
+
+function pauseKeyOf(item: { method: string; lane: string }): string {
+  return PER_CHANNEL_LIMITS.has(item.method) ? `${item.method} ${item.lane}` : item.method;
+}
+
 /** Slack's own words for "try again later". */
 const TRANSIENT_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'rate_limited']);
 
@@ -160,7 +167,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   /** Milliseconds until the item may go: Slack's pause for its method here, the posting pace, its backoff. */
   function waitFor(item: Item): number {
-    const pauseKey = `${item.method} ${item.lane}`;
+    const pauseKey = pauseKeyOf(item);
     const pausedUntil = pauses.get(pauseKey) ?? 0;
     if (pausedUntil && pausedUntil <= clock.now()) pauses.delete(pauseKey);
     const paceUntil = paced.has(item.method) ? (lastPostAt.get(item.lane) ?? -Infinity) + postIntervalMs : 0;
@@ -190,8 +197,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
         log.error({ ...context, waits: item.rateLimitWaits - 1 }, 'slack kept rate limiting; giving up');
         return false;
       }
-      // Slack pauses the method, not only this call: later calls of it in this lane wait too.
-      pauses.set(`${item.method} ${item.lane}`, clock.now() + failure.retryAfterMs);
+      // Slack pauses the method, not only this call: later calls of it wait too — in this channel
+      // for chat.postMessage (limited per channel), everywhere for tiered methods (per workspace).
+      pauses.set(pauseKeyOf(item), clock.now() + failure.retryAfterMs);
       log.warn({ ...context, retryAfter: failure.retryAfterMs / 1000 }, 'slack rate limited');
       return true;
     }

@@ -86,6 +86,26 @@ describe('the outbox', () => {
     expect(texts(GENERAL)).toEqual(['first', 'second']);
   });
 
+  it('pauses a workspace-limited method everywhere on a 429, so other channels do not run into the same limit', async () => {
+    emulator.setRateLimit('chat.update', { perMinute: 1 });
+    const general = (await post(GENERAL, 'run 1')) as ChatPostMessageResponse & { ts: string };
+    const alerts = (await post(ALERTS, 'run 2')) as ChatPostMessageResponse & { ts: string };
+    await outbox.update({ channel: GENERAL, ts: general.ts, text: 'run 1: done' });
+    const second = outbox.update({ channel: GENERAL, ts: general.ts, text: 'run 1: really done' });
+    await untilWaiting();
+    const third = outbox.update({ channel: ALERTS, ts: alerts.ts, text: 'run 2: done' });
+
+    await runUntilSettled(Promise.all([second, third]));
+
+    // After the first 429 nothing calls chat.update until Slack's Retry-After has passed, in
+    // either channel: the other channel did not spend a call on a limit already hit.
+    const calls = emulator.callsTo('chat.update');
+    const firstLimited = calls.findIndex((c) => c.status === 429);
+    expect(calls[firstLimited + 1]!.at - calls[firstLimited]!.at).toBeGreaterThanOrEqual(59_000);
+    expect(emulator.messages(ALERTS)[0]?.text).toBe('run 2: done');
+    expect(emulator.messages(GENERAL)[0]?.text).toBe('run 1: really done');
+  });
+
   it('coalesces updates of one message queued during a rate-limit pause into one chat.update with the last content', async () => {
     emulator.setRateLimit('chat.update', { perMinute: 1 });
     const { ts } = (await post(GENERAL, 'deploying…')) as ChatPostMessageResponse & { ts: string };
