@@ -24,10 +24,11 @@ import { ackLatency } from './ack-latency.ts';
 import type { Benchmark, BenchContext } from './lib/benchmark.ts';
 import { killAllChildrenSync, removeAllTempDirsSync } from './lib/processes.ts';
 import { formatTable, type Row } from './lib/report.ts';
+import { workflowSlack } from './workflow-slack.ts';
 import { workflowTransitions } from './workflow-transitions.ts';
 
 /** In the order they run. Later issues add workflow transitions, alert intake, CI-log recall… */
-const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions];
+const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack];
 
 interface Args {
   json: boolean;

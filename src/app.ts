@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import { bootstrapAdmins } from './commands/bootstrap-admins.ts';
@@ -49,6 +50,12 @@ export interface AppDeps {
   playbooksDir?: string;
   /** The environment shell steps inherit: PATH, HOME and LANG only (main.ts fills it). Default: none. */
   baseEnv?: Record<string, string>;
+  /**
+   * The folder shell steps run in: relative paths in a workflow (`data/releases`, a step's `cwd`)
+   * land under it. main.ts passes the process's working directory; absent, `.` is resolved by
+   * Node against the same, once, here.
+   */
+  workDir?: string;
   /** Reads the variables workflows name as their webhook token (`triggers.webhook.token_env`). */
   secretEnv?: (name: string) => string | undefined;
 }
@@ -124,6 +131,8 @@ export function createApp(deps: AppDeps): OpsApp {
     workflowsDir: deps.workflowsDir ?? 'workflows',
     playbooksDir: deps.playbooksDir ?? 'playbooks',
     baseEnv: deps.baseEnv ?? {},
+    // Resolved once, so a later chdir in the process cannot move where steps run.
+    workDir: path.resolve(deps.workDir ?? '.'),
     secretEnv: deps.secretEnv ?? (() => undefined),
   });
   const registry = createRegistry([...builtinCommands, ...featureCommands]);

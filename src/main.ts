@@ -99,7 +99,7 @@ function makeLogger(config: Config, options: { shell: boolean }): Logger {
 async function runSlack(config: Config): Promise<number> {
   const log = makeLogger(config, { shell: false });
   const lost = Promise.withResolvers<Error>();
-  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock: systemClock(), host, baseEnv: shellEnv(), secretEnv: (name) => process.env[name], onFatal: (err) => lost.resolve(err) }));
+  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock: systemClock(), host, baseEnv: shellEnv(), workDir: process.cwd(), secretEnv: (name) => process.env[name], onFatal: (err) => lost.resolve(err) }));
   await startOrCleanUp(app);
   const fatal = await Promise.race([untilSignal(log), lost.promise]);
   await app.stop();
@@ -150,6 +150,7 @@ async function runLocal(config: Config): Promise<number> {
         clock,
         host,
         baseEnv: shellEnv(),
+        workDir: process.cwd(),
         secretEnv: (name) => process.env[name],
         onFatal: (err) => {
           fatal ??= err;

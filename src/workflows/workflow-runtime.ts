@@ -35,6 +35,8 @@ export interface WorkflowRuntimeDeps {
   playbooksDir: string;
   /** What shell steps inherit (PATH, HOME, LANG). */
   baseEnv: Readonly<Record<string, string>>;
+  /** Where shell steps run and relative `cwd`s resolve (an absolute path; app.ts resolves it). */
+  workDir?: string;
   /** Values of the environment variables workflows name for their webhook tokens. */
   secretEnv: (name: string) => string | undefined;
 }
@@ -59,7 +61,7 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
   const log = deps.log.child({ component: 'workflows' });
   // The UI reads runs through the engine it reports for; it is only called once both exist.
   const ui = createWorkflowUi({ chat, store, clock, log, view: (runId) => engine.get(runId), dryRun: deps.dryRun });
-  const catalog = createActionCatalog({ chat, runLocation: (runId) => ui.location(runId), baseEnv: deps.baseEnv });
+  const catalog = createActionCatalog({ chat, runLocation: (runId) => ui.location(runId), baseEnv: deps.baseEnv, ...(deps.workDir !== undefined ? { workDir: deps.workDir } : {}) });
   const definitions = loadAll(deps, new Set(catalog.keys()), log);
   const approvers = createApproverCheck({ client: deps.client, clock, log, roleOf: deps.roleOf });
   const engine: WorkflowEngine = createWorkflowEngine({

@@ -50,6 +50,8 @@ export interface StartOptions {
   playbooksDir?: string;
   /** What shell steps inherit; default none. */
   baseEnv?: Record<string, string>;
+  /** Where shell steps run (relative paths in workflows land here); default the test process's working directory. */
+  workDir?: string;
   /** What the app reads for workflows' webhook tokens. */
   secretEnv?: Record<string, string>;
 }
@@ -109,6 +111,7 @@ export async function startOpsbot(options: StartOptions = {}): Promise<RunningOp
     workflowsDir: options.workflowsDir ?? join(dir, 'workflows'),
     playbooksDir: options.playbooksDir ?? join(dir, 'playbooks'),
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    ...(options.workDir ? { workDir: options.workDir } : {}),
     ...(options.secretEnv ? { secretEnv: (name: string) => options.secretEnv?.[name] } : {}),
   });
   const { url } = await app.start();
@@ -138,7 +141,17 @@ export async function startOpsbot(options: StartOptions = {}): Promise<RunningOp
     logs,
     settle,
     async stop() {
-      await app.stop();
+      // Stopping drains Slack calls paced by the test clock (with a give-up wait on the same
+      // clock), so the clock has to move while the app stops.
+      let stopped = false;
+      const stopping = app.stop().finally(() => {
+        stopped = true;
+      });
+      for (let i = 0; i < 600 && !stopped; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (!stopped) await clock.advance(1_000);
+      }
+      await stopping;
       if (!options.slack) await emulator.stop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },

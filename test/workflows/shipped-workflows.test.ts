@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES } from '../../src/workflows/actions/catalog.ts';
 import { loadDefinitions } from '../../src/workflows/load-definitions.ts';
+import { paramsSchema } from '../../src/workflows/params.ts';
 
 const dir = fileURLToPath(new URL('../../workflows', import.meta.url));
 
@@ -38,5 +39,15 @@ describe('the workflows opsbot ships', () => {
     const change = definitions.get('config-change');
     expect(change?.steps.find((s) => s.id === 'four-eyes')).toMatchObject({ kind: 'approval', min: 2 });
     expect(change?.steps.find((s) => s.id === 'apply')?.undo).toBeDefined();
+  });
+
+  it('keep a config change inside opsbot\'s working folder: no .. and no absolute path', () => {
+    const schema = paramsSchema(definitions.get('config-change')!);
+    const withFile = (file: string) => schema.safeParse({ file, key: 'replicas', value: '3' }).success;
+
+    expect(withFile('config/app.json')).toBe(true);
+    expect(withFile('../secrets.json')).toBe(false);
+    expect(withFile('config/../../x.json')).toBe(false);
+    expect(withFile('/etc/app.json')).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ export interface ActionCatalogDeps {
   runLocation: RunLocator;
   /** The whole environment shell steps inherit (PATH, HOME, LANG), before their own `env`. */
   baseEnv: Readonly<Record<string, string>>;
+  /** Where shell steps run, and what their relative `cwd` is resolved against (default `.`: opsbot's working directory). */
+  workDir?: string;
   fetch?: typeof fetch;
   /** Between SIGTERM and SIGKILL for a cancelled or timed-out shell step (default 5 s). */
   shellKillGraceMs?: number;
@@ -20,7 +22,11 @@ export interface ActionCatalogDeps {
 export const ACTION_NAMES: readonly string[] = ['shell', 'shell.idempotent', 'http', 'http.post', 'wait-until', 'slack.message'];
 
 export function createActionCatalog(deps: ActionCatalogDeps): ActionCatalog {
-  const shell = { baseEnv: deps.baseEnv, ...(deps.shellKillGraceMs !== undefined ? { killGraceMs: deps.shellKillGraceMs } : {}) };
+  const shell = {
+    baseEnv: deps.baseEnv,
+    ...(deps.workDir !== undefined ? { workDir: deps.workDir } : {}),
+    ...(deps.shellKillGraceMs !== undefined ? { killGraceMs: deps.shellKillGraceMs } : {}),
+  };
   const http = deps.fetch ? { fetch: deps.fetch } : {};
   const actions = [
     anyInput(createShellAction(shell)),

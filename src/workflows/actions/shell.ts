@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { formatDuration } from '../../duration.ts';
 import { OpsError, UserError } from '../../errors.ts';
 import type { ActionContext, ActionDefinition, ActionResult } from '../action.ts';
@@ -27,6 +28,12 @@ export interface ShellDeps {
   killGraceMs?: number;
   /** Kept of stdout and of stderr each (the tail). */
   outputCapBytes?: number;
+  /**
+   * The folder a step runs in when it names no `cwd`, and the one a relative `cwd` is resolved
+   * against, so relative paths in a workflow land where the deployment (or a test) says. Default
+   * `.`, which Node resolves against opsbot's own working directory.
+   */
+  workDir?: string;
 }
 
 export interface ShellInput {
@@ -112,8 +119,10 @@ function dryRun(input: ShellInput): ActionResult {
 async function runCommand(deps: ShellDeps, input: ShellInput, ctx: ActionContext): Promise<ActionResult> {
   ctx.signal.throwIfAborted();
   const [program = '', ...args] = input.argv;
-  if (input.cwd !== undefined && !isDirectory(input.cwd)) {
-    throw new UserError('shell_bad_cwd', `shell: cwd ${JSON.stringify(input.cwd)} is not a directory.`);
+  const cwd = path.resolve(deps.workDir ?? '.', input.cwd ?? '.');
+  if (!isDirectory(cwd)) {
+    const named = input.cwd === undefined ? 'the working folder' : `cwd ${JSON.stringify(input.cwd)}`;
+    throw new UserError('shell_bad_cwd', `shell: ${named} (${cwd}) is not a directory.`);
   }
   const graceMs = deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const cap = deps.outputCapBytes ?? DEFAULT_OUTPUT_CAP;
@@ -125,7 +134,7 @@ async function runCommand(deps: ShellDeps, input: ShellInput, ctx: ActionContext
     shell: false,
     // Its own session and process group (pgid = pid): the unit that is killed, and recorded.
     detached: true,
-    cwd: input.cwd,
+    cwd,
     env: { ...deps.baseEnv, ...input.env, OPSBOT_IDEMPOTENCY_KEY: ctx.idempotencyKey },
     stdio: [input.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     windowsHide: true,
