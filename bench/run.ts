@@ -14,6 +14,8 @@
  * - ack latency: "@ c=8" means 8 load workers, each alternating opsbot / bare Bolt request by
  *   request (about 4 in flight per app); "each app alone" rows load one app at a time, since
  *   interleaving makes both apps' request rates equal by construction.
+ * - "simulated": time on a benchmark's manual clock, fast-forwarded through waits nobody works in
+ *   (Slack's pacing, Retry-After), so minutes of rate limiting take seconds to measure.
  * Being OVER a budget is a finding, not a failure: the exit code is 0. It is non-zero only when a
  * benchmark crashed (its error is printed after the table).
  *

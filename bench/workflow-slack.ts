@@ -21,8 +21,13 @@
  * Figures (calls as the emulator recorded them, from the first command on): Web API calls per
  * run by method (parent posts and thread posts apart), response_url POSTs, total calls, 429s
  * received, calls given up (a 429 never got past, or any call that failed for good: budget 0),
- * runs whose parent message ends showing exactly the final run (budget N: coalescing must not
- * drop the last state), and the simulated time until every parent message was final.
+ * runs whose parent message ends showing exactly the finished run, text and blocks (budget N:
+ * coalescing must not drop the last state), how many parent posts went out after their run had
+ * finished yet showed it unfinished (each costs a chat.update at Tier 3), and the simulated time
+ * until every parent message was final.
+ *
+ * Acks are not measured here (bench/ack-latency.ts does, with opsbot in its own process): the
+ * sender shares this event loop with the app and its step processes.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -169,6 +174,8 @@ interface ParentTarget {
   runId: string;
   channel: string;
   ts: string;
+  /** When the run finished in the engine (clock ms), if it did. */
+  finishedAt: number | null;
 }
 
 async function drive(rig: Rig, runs: number, ctx: BenchContext): Promise<Row[]> {
@@ -178,8 +185,66 @@ async function drive(rig: Rig, runs: number, ctx: BenchContext): Promise<Row[]> 
   const firstCall = emulator.calls.length;
   const runIds = Array.from({ length: runs }, (_, i) => `wf-${i + 1}`);
 
-  // Phase 1: the commands, all at once, while the clock follows real time.
   ctx.progress(`   ${runs} x /ops workflow run ${WORKFLOW} over ${CHANNELS.length} channels, rate limits enforced`);
+  await startAndRun(rig, runIds, realStart, ctx);
+  const finishedMs = clock.now() - t0;
+  ctx.progress(`   runs finished in the engine after ${(finishedMs / 1000).toFixed(1)} s (clock followed real time)`);
+  const jumps = await fastForward(rig, runIds, t0, realStart, ctx);
+  const realMs = performance.now() - realStart;
+  ctx.progress(`   Slack delivery fast-forwarded in ${jumps} clock jumps; ${(realMs / 1000).toFixed(1)} s real in all`);
+
+  const calls = emulator.calls.slice(firstCall);
+  const tally = tallyCalls(calls, parents(app, runIds), t0);
+  ctx.progress(`   calls by method: ${[...tally.byMethod].map(([m, n]) => `${m} ${n}${tally.limited.has(m) ? ` (${tally.limited.get(m)} x 429)` : ''}`).join(', ')}`);
+  ctx.progress(`   runs by chat.update count: ${[...tally.runsByUpdates].sort(([a], [b]) => a - b).map(([n, r]) => `${n}: ${r}`).join(', ')}`);
+
+  const succeeded = runIds.filter((id) => app.workflows.get(id)?.status === 'succeeded').length;
+  const finalShown = runIds.filter((id) => showsFinal(app, emulator, id)).length;
+  // Given up: the outbox reports a call that failed for good as 'failed', except one it stopped
+  // waiting out 429s for, which only its log line tells.
+  const gaveUpLimited = rig.logs.filter((l) => l.msg === GAVE_UP_RATE_LIMITED).length;
+  const failedCalls = (await app.metrics.slackCalls.get()).values.filter((v) => v.labels.outcome === 'failed').reduce((a, v) => a + v.value, 0);
+  const warnings = rig.logs.filter((l) => Number(l.level) >= 40 && l.msg !== RATE_LIMITED_NOTICE);
+  if (warnings.length) ctx.progress(`   opsbot warned (besides "${RATE_LIMITED_NOTICE}"):\n${warnings.slice(0, 10).map((l) => `     ${JSON.stringify(l)}`).join('\n')}`);
+
+  const per = (n: number) => n / runs;
+  const s = (ms: number) => ms / 1000;
+  const ok = (method: string) => tally.okByMethod.get(method) ?? 0;
+  const others = [...tally.byMethod].filter(([m]) => !NAMED_METHODS.has(m));
+  const { finalAt } = tally;
+  return [
+    row(NAME, `runs succeeded (${runs} started at once by /ops workflow run, ${CHANNELS.length} channels)`, succeeded, 'runs', { budget: { op: '=', value: runs } }),
+    row(NAME, 'chat.postMessage per run: parent message', per(tally.parentPosts), 'calls'),
+    row(NAME, 'chat.postMessage per run: thread', per(tally.threadPosts), 'calls'),
+    row(NAME, `chat.update per run (naive: ${2 * STEPS}+; lower is better)`, per(ok('chat.update')), 'calls'),
+    row(NAME, 'chat.update for one run, most', tally.maxUpdates, 'calls'),
+    row(NAME, `parent posts that already showed the finished run (of ${tally.parentPosts})`, tally.postedFinal, 'posts'),
+    row(NAME, 'parent posts sent after their run finished, showing it unfinished', tally.postedStale, 'posts'),
+    row(NAME, 'chat.postEphemeral per run', per(ok('chat.postEphemeral')), 'calls'),
+    row(NAME, 'response_url POSTs per run', per(ok('response_url')), 'calls'),
+    row(NAME, `other Web API calls per run (${others.map(([m, n]) => `${m} ${n}`).join(', ') || 'none'})`, per(others.reduce((a, [, n]) => a + n, 0)), 'calls'),
+    row(NAME, 'Slack calls per run, all (429s included)', per(calls.length), 'calls'),
+    row(NAME, 'Slack calls, total', calls.length, 'calls'),
+    row(NAME, `429s received (${[...tally.limited].map(([m, n]) => `${m} ${n}`).join(', ') || 'none'})`, [...tally.limited.values()].reduce((a, b) => a + b, 0), '429s'),
+    row(NAME, '429s for one message, most (the outbox gives a call up after 10)', tally.maxLimited, '429s'),
+    row(NAME, '429s left unhandled (calls given up after rate limiting)', gaveUpLimited, 'calls', { budget: { op: '=', value: 0 } }),
+    row(NAME, 'Slack calls failed for good (any cause)', failedCalls + gaveUpLimited, 'calls', { budget: { op: '=', value: 0 } }),
+    row(NAME, `parent messages showing the final run (of ${runs})`, finalShown, 'runs', { budget: { op: '=', value: runs } }),
+    row(NAME, 'runs finished in the engine (clock = real time)', s(finishedMs), 's'),
+    row(NAME, 'last parent message posted, simulated (1 post/s per channel)', s(tally.lastParentPostAt), 's'),
+    row(NAME, 'parent message final, p50 over runs, simulated', s(percentile(finalAt, 50)), 's'),
+    row(NAME, 'every parent message final, simulated (Slack pacing)', finalAt.length === runs ? s(finalAt[finalAt.length - 1]!) : Number.NaN, 's'),
+    row(NAME, 'opsbot log lines at warn+ (besides 429 notices)', warnings.length, 'lines'),
+    row(NAME, 'real time of the measurement', s(realMs), 's'),
+  ];
+}
+
+/**
+ * Phase 1: the commands, all at once, and the runs to their end, while the clock follows real
+ * time (so Slack's pacing interleaves with the runs' progress as it would in production).
+ */
+async function startAndRun(rig: Rig, runIds: readonly string[], realStart: number, ctx: BenchContext): Promise<void> {
+  const { app, emulator, clock } = rig;
   const follow = clock.follower();
   let sending = true;
   const follower = (async () => {
@@ -187,8 +252,8 @@ async function drive(rig: Rig, runs: number, ctx: BenchContext): Promise<Row[]> 
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
       await follow();
       if (performance.now() - realStart > MAX_REAL_MS) {
-        const statuses = runIds.map((id) => app.workflows.get(id)?.status ?? 'none').join(' ');
-        throw new Error(`runs not finished after ${MAX_REAL_MS / 1000} s of real time: ${statuses}\n${rig.logs.slice(0, 10).map((l) => JSON.stringify(l)).join('\n')}`);
+        const statuses = runIds.map((id) => `${id} ${app.workflows.get(id)?.status ?? 'not started'}`).join(', ');
+        throw new Error(`runs not finished after ${MAX_REAL_MS / 1000} s of real time: ${statuses}`);
       }
     }
   })();
@@ -203,111 +268,113 @@ async function drive(rig: Rig, runs: number, ctx: BenchContext): Promise<Row[]> 
   await follower;
   // The last advance took real time of its own (a busy event loop makes each turn long).
   await follow();
-  // Not an ack-latency figure (bench/ack-latency.ts is): here the sender, the emulator and the app
-  // share one event loop that a hundred runs' step processes keep busy. Said, so it is not missed.
+  // Not an ack-latency figure (bench/ack-latency.ts is one): here the sender, the emulator and the
+  // app share one event loop that a hundred runs' step processes keep busy. Said, not hidden.
   const late = acks.filter((a) => a.status !== 200);
-  if (late.length) ctx.progress(`   ${late.length} of ${runs} acks not 200 within 3 s here (in-process; max ${Math.max(...acks.map((a) => a.ms)).toFixed(0)} ms); every run was still recorded`);
-  const finishedSimMs = clock.now() - t0;
-  const finishedRealMs = performance.now() - realStart;
-  ctx.progress(`   runs finished in the engine: ${(finishedRealMs / 1000).toFixed(1)} s real (clock followed real time)`);
+  if (late.length) ctx.progress(`   ${late.length} of ${runIds.length} acks not 200 within 3 s here (one shared event loop; slowest ${Math.max(...acks.map((a) => a.ms)).toFixed(0)} ms); every run was recorded all the same`);
+}
 
-  // Phase 2: only Slack delivery is left; fast-forward through its pacing.
-  let jumps = 0;
-  let stuck: string | undefined;
-  for (;;) {
+/**
+ * Phase 2: only Slack delivery is left. Whenever the emulator has been quiet for a few real ms,
+ * the clock jumps to the next due timer (a lane's posting pace, a Retry-After pause), until the
+ * outbox is empty and every parent message shows its finished run. Returns the jumps made.
+ */
+async function fastForward(rig: Rig, runIds: readonly string[], t0: number, realStart: number, ctx: BenchContext): Promise<number> {
+  const { app, emulator, clock } = rig;
+  for (let jumps = 0; ; jumps++) {
     await emulator.settle(QUIET_MS, 30_000);
-    if ((await outboxDepth(app)) === 0 && parents(app, runIds).length === runs && runIds.every((id) => showsFinal(app, emulator, id))) break;
+    if ((await outboxDepth(app)) === 0 && runIds.every((id) => showsFinal(app, emulator, id))) return jumps;
     const next = clock.nextDueAt();
     if (next === undefined) {
-      stuck = 'no timer pending, and not every parent message shows its final run';
-      break;
+      ctx.progress('   stopped waiting: nothing left to wait for, and not every parent message shows its finished run');
+      return jumps;
     }
     if (clock.now() - t0 > MAX_SIMULATED_MS || performance.now() - realStart > MAX_REAL_MS) {
-      stuck = `still delivering after ${((clock.now() - t0) / 60_000).toFixed(0)} min simulated, ${((performance.now() - realStart) / 1000).toFixed(0)} s real`;
-      break;
+      ctx.progress(`   stopped waiting: still delivering after ${((clock.now() - t0) / 60_000).toFixed(0)} min simulated, ${((performance.now() - realStart) / 1000).toFixed(0)} s real`);
+      return jumps;
     }
     await clock.advance(Math.max(0, next - clock.now()));
-    jumps++;
   }
-  if (stuck) ctx.progress(`   stopped waiting: ${stuck}`);
-  const realMs = performance.now() - realStart;
-  ctx.progress(`   Slack delivery fast-forwarded in ${jumps} clock jumps; ${(realMs / 1000).toFixed(1)} s real in all`);
+}
 
-  const calls = emulator.calls.slice(firstCall);
-  const targets = parents(app, runIds);
-  const finalShown = runIds.filter((id) => showsFinal(app, emulator, id)).length;
-  const finalAt = targets.map((t) => lastWrite(calls, t)).filter((at): at is number => at !== undefined).map((at) => at - t0);
-  finalAt.sort((a, b) => a - b);
-  const parentPostTimes = calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && c.status === 200).map((c) => c.at - t0);
-  const succeeded = runIds.filter((id) => app.workflows.get(id)?.status === 'succeeded').length;
+const NAMED_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'response_url']);
 
-  const count = (pred: (c: RecordedCall) => boolean) => calls.filter(pred).length;
-  const parentPosts = count((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && c.status === 200);
-  const threadPosts = count((c) => c.method === 'chat.postMessage' && !!c.args.thread_ts && c.status === 200);
-  const byMethod = new Map<string, number>();
-  const limited = new Map<string, number>();
-  for (const c of calls) {
-    byMethod.set(c.method, (byMethod.get(c.method) ?? 0) + 1);
-    if (c.status === 429) limited.set(c.method, (limited.get(c.method) ?? 0) + 1);
-  }
-  const total = calls.length;
-  // How far coalescing got: parent posts that already showed the finished run, updates per run, 429s per message.
-  const postedFinal = calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && c.status === 200 && FINISHED_TEXT.test(String(c.args.text ?? ''))).length;
-  const updatesPerRun = new Map<string, number>();
+interface Tally {
+  byMethod: Map<string, number>;
+  okByMethod: Map<string, number>;
+  /** 429s by method. */
+  limited: Map<string, number>;
+  parentPosts: number;
+  threadPosts: number;
+  /** Parent posts whose content already showed a finished run: no update needed after them. */
+  postedFinal: number;
+  /** Parent posts sent after their run had finished that still showed it unfinished (rendered before they waited their turn). */
+  postedStale: number;
+  maxUpdates: number;
+  maxLimited: number;
+  /** chat.update count → runs with that many. */
+  runsByUpdates: Map<number, number>;
+  /** Per run, when (clock ms after t0) its parent message was last written, ascending. */
+  finalAt: number[];
+  lastParentPostAt: number;
+}
+
+function tallyCalls(calls: readonly RecordedCall[], targets: readonly ParentTarget[], t0: number): Tally {
+  const tally: Tally = {
+    byMethod: new Map(),
+    okByMethod: new Map(),
+    limited: new Map(),
+    parentPosts: 0,
+    threadPosts: 0,
+    postedFinal: 0,
+    postedStale: 0,
+    maxUpdates: 0,
+    maxLimited: 0,
+    runsByUpdates: new Map(),
+    finalAt: [],
+    lastParentPostAt: Number.NaN,
+  };
+  const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
+  const updates = new Map<string, number>();
   const limitedPerMessage = new Map<string, number>();
+  const lastWrite = new Map<string, number>();
+  /** Parent post per message: when (clock ms), and whether it showed a finished run. */
+  const posted = new Map<string, { at: number; final: boolean }>();
   for (const c of calls) {
-    if (c.method !== 'chat.update') continue;
-    const key = `${String(c.args.channel)} ${String(c.args.ts)}`;
-    if (c.status === 200) updatesPerRun.set(key, (updatesPerRun.get(key) ?? 0) + 1);
-    if (c.status === 429) limitedPerMessage.set(key, (limitedPerMessage.get(key) ?? 0) + 1);
+    bump(tally.byMethod, c.method);
+    if (c.status === 429) bump(tally.limited, c.method);
+    if (c.status !== 200) {
+      if (c.method === 'chat.update' && c.status === 429) bump(limitedPerMessage, `${String(c.args.channel)} ${String(c.args.ts)}`);
+      continue;
+    }
+    bump(tally.okByMethod, c.method);
+    if (c.method === 'chat.postMessage' && c.args.thread_ts) tally.threadPosts++;
+    else if (c.method === 'chat.postMessage') {
+      tally.parentPosts++;
+      const final = FINISHED_TEXT.test(String(c.args.text ?? ''));
+      if (final) tally.postedFinal++;
+      tally.lastParentPostAt = c.at - t0;
+      const key = `${String(c.response.channel ?? c.args.channel)} ${String(c.response.ts)}`;
+      lastWrite.set(key, c.at - t0);
+      posted.set(key, { at: c.at, final });
+    } else if (c.method === 'chat.update') {
+      const key = `${String(c.args.channel)} ${String(c.args.ts)}`;
+      bump(updates, key);
+      lastWrite.set(key, c.at - t0);
+    }
   }
-  const maxUpdates = Math.max(0, ...updatesPerRun.values());
-  const maxLimited = Math.max(0, ...limitedPerMessage.values());
-  const histogram = new Map<number, number>();
   for (const t of targets) {
-    const n = updatesPerRun.get(`${t.channel} ${t.ts}`) ?? 0;
-    histogram.set(n, (histogram.get(n) ?? 0) + 1);
+    const key = `${t.channel} ${t.ts}`;
+    bump(tally.runsByUpdates, updates.get(key) ?? 0);
+    const at = lastWrite.get(key);
+    if (at !== undefined) tally.finalAt.push(at);
+    const post = posted.get(key);
+    if (post && !post.final && t.finishedAt !== null && post.at > t.finishedAt) tally.postedStale++;
   }
-  ctx.progress(`   runs by chat.update count: ${[...histogram].sort(([a], [b]) => a - b).map(([n, r]) => `${n}: ${r}`).join(', ')}`);
-  const total429 = [...limited.values()].reduce((a, b) => a + b, 0);
-  const ok = (method: string) => count((c) => c.method === method && c.status === 200);
-  const named = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'response_url']);
-  const others = [...byMethod].filter(([m]) => !named.has(m));
-
-  // Given up: the outbox reports a call that failed for good as 'failed', except one it stopped
-  // waiting out 429s for, which only its log line tells.
-  const gaveUpLimited = rig.logs.filter((l) => l.msg === GAVE_UP_RATE_LIMITED).length;
-  const failedCalls = (await app.metrics.slackCalls.get()).values.filter((v) => v.labels.outcome === 'failed').reduce((a, v) => a + v.value, 0);
-  const warnings = rig.logs.filter((l) => Number(l.level) >= 40 && l.msg !== RATE_LIMITED_NOTICE);
-  if (warnings.length) ctx.progress(`   opsbot warned (besides "${RATE_LIMITED_NOTICE}"):\n${warnings.slice(0, 10).map((l) => `     ${JSON.stringify(l)}`).join('\n')}`);
-  ctx.progress(`   calls by method: ${[...byMethod].map(([m, n]) => `${m} ${n}${limited.has(m) ? ` (${limited.get(m)} x 429)` : ''}`).join(', ')}`);
-
-  const per = (n: number) => n / runs;
-  const s = (ms: number) => ms / 1000;
-  return [
-    row(NAME, `runs started by /ops workflow run (${runs} at once, ${CHANNELS.length} channels)`, succeeded, 'runs', { budget: { op: '=', value: runs } }),
-    row(NAME, 'chat.postMessage per run: parent message', per(parentPosts), 'calls'),
-    row(NAME, 'chat.postMessage per run: thread', per(threadPosts), 'calls'),
-    row(NAME, `chat.update per run (naive: ${2 * STEPS}+; lower is better)`, per(ok('chat.update')), 'calls'),
-    row(NAME, `parent posts already showing the finished run (of ${parentPosts})`, postedFinal, 'posts'),
-    row(NAME, 'chat.update for one run, most', maxUpdates, 'calls'),
-    row(NAME, 'chat.postEphemeral per run', per(ok('chat.postEphemeral')), 'calls'),
-    row(NAME, 'response_url POSTs per run', per(ok('response_url')), 'calls'),
-    row(NAME, `other Web API calls per run (${others.map(([m, n]) => `${m} ${n}`).join(', ') || 'none'})`, per(others.reduce((a, [, n]) => a + n, 0)), 'calls'),
-    row(NAME, 'Slack calls per run, all (429s and retries included)', per(total), 'calls'),
-    row(NAME, 'Slack calls, total', total, 'calls'),
-    row(NAME, `429s received (${[...limited].map(([m, n]) => `${m} ${n}`).join(', ') || 'none'})`, total429, '429s'),
-    row(NAME, '429s for one message, most (the outbox gives a call up after 10)', maxLimited, '429s'),
-    row(NAME, '429s left unhandled (calls given up after rate limiting)', gaveUpLimited, 'calls', { budget: { op: '=', value: 0 } }),
-    row(NAME, 'Slack calls failed for good (any cause)', failedCalls + gaveUpLimited, 'calls', { budget: { op: '=', value: 0 } }),
-    row(NAME, `parent messages showing the final run (of ${runs})`, finalShown, 'runs', { budget: { op: '=', value: runs } }),
-    row(NAME, 'runs finished in the engine (clock = real time)', s(finishedSimMs), 's'),
-    row(NAME, 'every parent message final, simulated (Slack pacing)', finalAt.length === runs ? s(finalAt[finalAt.length - 1]!) : Number.NaN, 's'),
-    row(NAME, 'last parent message posted, simulated (1 post/s per channel)', parentPostTimes.length ? s(Math.max(...parentPostTimes)) : Number.NaN, 's'),
-    row(NAME, 'parent message final, p50 over runs, simulated', s(percentile(finalAt, 50)), 's'),
-    row(NAME, 'opsbot log lines at warn+ (besides 429 notices)', warnings.length, 'lines'),
-    row(NAME, 'real time of the measurement', s(realMs), 's'),
-  ];
+  tally.finalAt.sort((a, b) => a - b);
+  tally.maxUpdates = Math.max(0, ...updates.values());
+  tally.maxLimited = Math.max(0, ...limitedPerMessage.values());
+  return tally;
 }
 
 function allFinished(app: OpsApp, runIds: readonly string[]): boolean {
@@ -322,7 +389,7 @@ async function outboxDepth(app: OpsApp): Promise<number> {
 function parents(app: OpsApp, runIds: readonly string[]): ParentTarget[] {
   return runIds.flatMap((runId) => {
     const run = app.store.workflowRuns.get(runId);
-    return run?.channel && run.threadTs ? [{ runId, channel: run.channel, ts: run.threadTs }] : [];
+    return run?.channel && run.threadTs ? [{ runId, channel: run.channel, ts: run.threadTs, finishedAt: run.finishedAt }] : [];
   });
 }
 
@@ -335,17 +402,4 @@ function showsFinal(app: OpsApp, emulator: SlackEmulator, runId: string): boolea
   // A finished run's message does not depend on `now` (elapsed is createdAt to finishedAt).
   const expected = runMessage(view, { now: view.finishedAt ?? 0 });
   return message?.text === expected.text && JSON.stringify(message.blocks ?? []) === JSON.stringify(expected.blocks ?? []);
-}
-
-/** When (clock ms) the last accepted write to a parent message happened. */
-function lastWrite(calls: readonly RecordedCall[], target: ParentTarget): number | undefined {
-  let at: number | undefined;
-  for (const c of calls) {
-    if (c.status !== 200) continue;
-    const writes =
-      (c.method === 'chat.update' && c.args.channel === target.channel && c.args.ts === target.ts) ||
-      (c.method === 'chat.postMessage' && !c.args.thread_ts && c.response.ts === target.ts);
-    if (writes) at = c.at;
-  }
-  return at;
 }

@@ -18,6 +18,11 @@ export interface OutboxOptions {
   postIntervalMs?: number;
   /** Methods that post a message and so are paced per channel. */
   pacedMethods?: readonly string[];
+  /**
+   * Minimum gap between two calls of a method anywhere in the workspace, for tiered methods that
+   * bursts (many runs updating their messages at once) would otherwise push into 429s.
+   */
+  workspaceIntervalsMs?: Readonly<Record<string, number>>;
   /** Attempts for transient failures (5xx, network, timeouts) before the call's promise rejects. */
   maxAttempts?: number;
   /** First backoff after a transient failure; doubles per attempt up to `maxBackoffMs`. */
@@ -89,6 +94,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const { client, clock, log } = options;
   const postIntervalMs = options.postIntervalMs ?? 1_000;
   const paced = new Set(options.pacedMethods ?? ['chat.postMessage', 'files.uploadV2']);
+  // chat.update is Tier 3 (about 50 a minute per workspace): 48 a minute stays under it.
+  const workspaceIntervals = new Map(Object.entries(options.workspaceIntervalsMs ?? { 'chat.update': 1_250 }));
+  /** method → the earliest time its next call may go, reserved as each call goes. */
+  const nextSlot = new Map<string, number>();
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.backoffMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
@@ -144,6 +153,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       for (let item = lane.items[0]; item && !stopped; item = lane.items[0]) {
         // No await when nothing is in the way: an idle lane puts a call on the wire at once.
         for (let wait = waitFor(item); wait > 0; wait = waitFor(item)) await clock.sleep(wait, abort.signal);
+        // Reserved before the call, with no await in between, so two lanes never take one slot.
+        reserveSlot(item.method);
         item.onWire = true;
         try {
           const result = await item.send();
@@ -171,7 +182,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const pausedUntil = pauses.get(pauseKey) ?? 0;
     if (pausedUntil && pausedUntil <= clock.now()) pauses.delete(pauseKey);
     const paceUntil = paced.has(item.method) ? (lastPostAt.get(item.lane) ?? -Infinity) + postIntervalMs : 0;
-    return Math.max(pausedUntil, paceUntil, item.notBefore) - clock.now();
+    const slotAt = nextSlot.get(item.method) ?? 0;
+    return Math.max(pausedUntil, paceUntil, slotAt, item.notBefore) - clock.now();
+  }
+
+  function reserveSlot(method: string): void {
+    const interval = workspaceIntervals.get(method);
+    if (interval !== undefined) nextSlot.set(method, Math.max(clock.now(), nextSlot.get(method) ?? 0) + interval);
   }
 
   function markPosted(laneKey: string): void {

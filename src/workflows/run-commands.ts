@@ -66,6 +66,17 @@ export async function startRun(
     key = renderText(evaluateTemplate(definition.concurrency.key, scope));
   }
   const at = ctx.now();
+  // What the run is stored with, and kept in memory with once it starts: one source for both.
+  const fields: Omit<WorkflowRun, 'id' | 'status' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt'> = {
+    workflow: name,
+    definition,
+    params,
+    requestedBy: requester.userId,
+    channel: requester.channel,
+    threadTs: requester.threadTs ?? null,
+    trigger,
+    concurrencyKey: key,
+  };
   const { runId, status } = ctx.store.transaction(() => {
     let status: 'running' | 'queued' = 'running';
     if (key !== null) {
@@ -73,40 +84,13 @@ export async function startRun(
       if (holder && definition.concurrency?.mode === 'refuse') throw busy(name, key, holder);
       if (holder) status = 'queued';
     }
-    const runId = ctx.store.workflowRuns.create({
-      workflow: name,
-      definition,
-      params,
-      status,
-      requestedBy: requester.userId,
-      channel: requester.channel,
-      threadTs: requester.threadTs ?? null,
-      trigger,
-      concurrencyKey: key,
-      requestKey: options.requestKey ?? null,
-      createdAt: at,
-    });
+    const runId = ctx.store.workflowRuns.create({ ...fields, status, requestKey: options.requestKey ?? null, createdAt: at });
     audit(ctx, { id: runId, workflow: name, requestedBy: requester.userId, channel: requester.channel }, 'workflow.run', status === 'queued' ? 'queued' : 'started', null, { trigger });
     return { runId, status };
   });
   emit(ctx, 'runChanged', () => ctx.events.runChanged(runId));
   if (status === 'running') {
-    const row: WorkflowRun = {
-      id: runId,
-      workflow: name,
-      definition,
-      params,
-      status,
-      requestedBy: requester.userId,
-      channel: requester.channel,
-      threadTs: requester.threadTs ?? null,
-      trigger,
-      concurrencyKey: key,
-      error: null,
-      createdAt: at,
-      updatedAt: at,
-      finishedAt: null,
-    };
+    const row: WorkflowRun = { id: runId, ...fields, status, error: null, createdAt: at, updatedAt: at, finishedAt: null };
     const run = toActive(row, []);
     ctx.active.set(runId, run);
     pump(ctx, run);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/local/emulator/types.ts';
 import { startOpsbot, type RunningOpsbot } from '../support/opsbot.ts';
+import { shown, until } from '../support/workflow-slack-helpers.ts';
 
 /**
  * The workflows opsbot ships (the repository's own workflows/), run end to end through the
@@ -111,41 +112,8 @@ async function ops(o: RunningOpsbot, text: string, user = ALICE): Promise<void> 
   await o.settle();
 }
 
-/**
- * Waits for what opsbot does in its own time (child processes, paced Slack calls), moving the
- * clock by `stepMs` between looks: small by default, larger to run through retry backoffs.
- */
-async function until(o: RunningOpsbot, what: string, check: () => unknown, stepMs = 200): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await o.emulator.settle(10).catch(() => undefined);
-    if (check()) return;
-    await o.clock.advance(stepMs);
-    // Polls, in real time, what runs in real time (child processes); no assumption about how long.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 const statusOf = (o: RunningOpsbot, runId: string) => o.app.workflows.get(runId)?.status;
 const stepOf = (o: RunningOpsbot, runId: string, id: string) => o.app.workflows.get(runId)?.steps.find((s) => s.id === id);
-
-/** Everything a person reads in a message: its text and every text in its blocks. */
-function shown(message: EmulatedMessage | undefined): string {
-  if (!message) return '';
-  const parts = [message.text];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      for (const [key, v] of Object.entries(value)) {
-        if (key === 'text' && typeof v === 'string') parts.push(v);
-        else walk(v);
-      }
-    }
-  };
-  walk(message.blocks);
-  return parts.join('\n');
-}
 
 function parentOf(o: RunningOpsbot, runId: string): EmulatedMessage | undefined {
   const ts = o.app.store.workflowRuns.get(runId)?.threadTs;

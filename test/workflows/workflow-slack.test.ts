@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createSlackEmulator } from '../../src/local/emulator/index.ts';
 import type { EmulatedMessage, SlackEmulator } from '../../src/local/emulator/types.ts';
 import { APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, startOpsbot, type RunningOpsbot } from '../support/opsbot.ts';
+import { shown, until } from '../support/workflow-slack-helpers.ts';
 
 /**
  * Workflows through Slack: a real opsbot (Bolt, SQLite, the engine, real child processes for
@@ -116,36 +117,6 @@ async function start(options: { slack?: SlackEmulator; clock?: ManualClock } = {
   o.app.store.roles.grant(ALICE, 'responder', 'test', now);
   o.app.store.roles.grant(CAROL, 'deployer', 'test', now);
   return o;
-}
-
-/** Waits for something opsbot does in its own time (child processes, paced Slack calls), moving the clock a little. */
-async function until(o: RunningOpsbot, what: string, check: () => unknown): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await o.emulator.settle(10).catch(() => undefined);
-    if (check()) return;
-    await o.clock.advance(200);
-    // Polls, in real time, what runs in real time (child processes); no assumption about how long.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-/** Everything a person reads in a message: its text and every text in its blocks. */
-function shown(message: EmulatedMessage | undefined): string {
-  if (!message) return '';
-  const parts = [message.text];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      for (const [key, v] of Object.entries(value)) {
-        if (key === 'text' && typeof v === 'string') parts.push(v);
-        else walk(v);
-      }
-    }
-  };
-  walk(message.blocks);
-  return parts.join('\n');
 }
 
 function buttons(message: EmulatedMessage | undefined): string[] {
