@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { rejectModal } from '../slack/views/workflow-decision-modal.ts';
 import type { ApprovalView, RunView } from '../workflows/run-view.ts';
+import { bool } from './arg-types.ts';
 import { defineCommand } from './command.ts';
 import { requireControl, requireRun, requireView, runIdArg, type WorkflowContext } from './workflow-command-deps.ts';
 
@@ -10,7 +12,7 @@ import { requireControl, requireRun, requireView, runIdArg, type WorkflowContext
  * second decision) and a refusal is answered privately with its reason.
  */
 
-const decisionArgs = z.object({ run: runIdArg, reason: z.string().optional(), step: z.string().optional() });
+const decisionArgs = z.object({ run: runIdArg, reason: z.string().optional(), step: z.string().optional(), ask: bool.default(false) });
 
 function decisionCommand(decision: 'approve' | 'reject') {
   const verb = decision === 'approve' ? 'approved' : 'rejected';
@@ -25,6 +27,12 @@ function decisionCommand(decision: 'approve' | 'reject') {
     async run(ctx: WorkflowContext, args) {
       const { engine } = ctx.deps.workflows;
       const approval = pickApproval(requireView(engine, args.run, ctx.commandPrefix), args.step);
+      // The Reject button asks for an optional reason first (a modal needs the click's trigger).
+      if (decision === 'reject' && args.ask && !args.reason && ctx.invocation.triggerId) {
+        const step = approval.path.includes('/') ? approval.path : undefined;
+        await ctx.deps.workflows.chat.openModal(ctx.invocation.triggerId, rejectModal({ run: approval.runId, channel: ctx.invocation.channelId, ...(step ? { step } : {}) }));
+        return;
+      }
       const result = await engine.decide(approval.id, ctx.caller.id, decision, args.reason);
       if (!result.changed) throw new UserError('approval_refused', result.why);
       const progress = result.status === 'pending' ? ` (${result.approvals} of ${result.min} approvals so far)` : '';

@@ -7,6 +7,7 @@ import type { Role } from '../roles.ts';
 import type { ChatPort } from '../slack/chat-port.ts';
 import type { ViewCommand } from '../slack/request-handlers.ts';
 import { paramsModalErrors, readParamsModal, runCommandText, WORKFLOW_RUN_CALLBACK } from '../slack/views/workflow-params-modal.ts';
+import { rejectCommand, WORKFLOW_DECISION_CALLBACK } from '../slack/views/workflow-decision-modal.ts';
 import type { Store } from '../store/types.ts';
 import { createActionCatalog } from './actions/catalog.ts';
 import { killOrphans } from './actions/process-groups.ts';
@@ -81,6 +82,7 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
   });
   const services: WorkflowServices = { engine, definitions: () => definitions, chat, whenPosted: (runId) => ui.whenPosted(runId) };
   const viewCommands: Record<string, ViewCommand> = {
+    [WORKFLOW_DECISION_CALLBACK]: { command: (view) => rejectCommand(view) },
     [WORKFLOW_RUN_CALLBACK]: {
       errors: (view) => paramsModalErrors(view, definitions),
       command: (view) => {

@@ -341,7 +341,18 @@ describe('the shipped maintenance window', () => {
     expect(fs.existsSync(flag)).toBe(true);
 
     await click(o, CAROL, ready, 'reject');
+    // Reject asks for an optional reason first; its submission is the typed command.
+    await until(o, 'the reason modal opens', () => o.emulator.views().some((v) => v.view.callback_id === 'workflow_decision'));
+    const modal = o.emulator.views().find((v) => v.view.callback_id === 'workflow_decision');
+    await o.emulator.submitView({ user: CAROL, viewId: modal!.id, values: { reason: { value: { type: 'plain_text_input', value: 'patch not signed off' } } } });
+    await o.settle();
     await until(o, 'the run is rolled back', () => statusOf(o, 'wf-1') === 'rolled_back');
+
+    expect(o.app.workflows.get('wf-1')?.approvals[0]?.decisions).toEqual([expect.objectContaining({ userId: CAROL, decision: 'reject', reason: 'patch not signed off' })]);
+    // The approval message, edited in place, shows who rejected and why.
+    const edited = o.emulator.replies(GENERAL, ready.threadTs ?? '').find((m) => m.ts === ready.ts);
+    expect(JSON.stringify(edited?.blocks)).toContain('rejected');
+    expect(JSON.stringify(edited?.blocks)).toContain('patch not signed off');
 
     expect(fs.existsSync(flag)).toBe(false);
     expect(undoOrderOf(o, 'wf-1')).toEqual(['flag:ok']);

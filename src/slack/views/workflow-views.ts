@@ -180,7 +180,7 @@ export function approvalMessage(run: Pick<RunView, 'id' | 'workflow' | 'steps'>,
     blocks.push({
       type: 'actions',
       block_id: `approval-${approval.id}`,
-      elements: [button('approve', 'Approve', `workflow approve ${run.id}${suffix}`, 'primary'), button('reject', 'Reject', `workflow reject ${run.id}${suffix}`, 'danger')],
+      elements: [button('approve', 'Approve', `workflow approve ${run.id}${suffix}`, 'primary'), button('reject', 'Reject', `workflow reject ${run.id}${suffix} --ask`, 'danger')],
     });
   }
   const textDecided = approval.decisions.map((d) => `${d.decision === 'approve' ? 'approved' : 'rejected'} by <@${d.userId}> at ${utcTime(d.at)}`);

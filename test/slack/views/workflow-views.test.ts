@@ -164,7 +164,7 @@ describe('the approval request', () => {
     expect(shown(message)).toMatch(/Approvers: <@U0BOB>, <!subteam\^S0ONCALL>, anyone with the \*deployer\* role · needs 2 approvals · expires <!date\^\d+/);
     expect(buttons(message)).toEqual([
       { action_id: 'ops.run:approve', value: 'workflow approve wf-3' },
-      { action_id: 'ops.run:reject', value: 'workflow reject wf-3' },
+      { action_id: 'ops.run:reject', value: 'workflow reject wf-3 --ask' },
     ]);
   });
 
@@ -190,7 +190,7 @@ describe('the approval request', () => {
   });
 
   it('names its step on the buttons inside a parallel branch, where several may wait', () => {
-    expect(buttons(approvalMessage(run(), approval({ path: 'regions/1/eu' }))).map((b) => b.value)).toEqual(['workflow approve wf-3 step=regions/1/eu', 'workflow reject wf-3 step=regions/1/eu']);
+    expect(buttons(approvalMessage(run(), approval({ path: 'regions/1/eu' }))).map((b) => b.value)).toEqual(['workflow approve wf-3 step=regions/1/eu', 'workflow reject wf-3 step=regions/1/eu --ask']);
   });
 });
 
