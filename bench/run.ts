@@ -23,6 +23,7 @@
  * developing a benchmark; do not report those figures). --only runs one benchmark by name.
  */
 import { ackLatency } from './ack-latency.ts';
+import { ciLogRecall } from './ci-log-recall.ts';
 import type { Benchmark, BenchContext } from './lib/benchmark.ts';
 import { killAllChildrenSync, removeAllTempDirsSync } from './lib/processes.ts';
 import { formatTable, type Row } from './lib/report.ts';
@@ -30,7 +31,7 @@ import { workflowSlack } from './workflow-slack.ts';
 import { workflowTransitions } from './workflow-transitions.ts';
 
 /** In the order they run. Later issues add workflow transitions, alert intake, CI-log recall… */
-const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack];
+const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack, ciLogRecall];
 
 interface Args {
   json: boolean;
