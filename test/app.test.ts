@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +16,7 @@ import { createReplier } from '../src/slack/replier.ts';
 import { RUN_COMMAND_ACTION } from '../src/slack/request-handlers.ts';
 import { BOT_TOKEN, type RunningOpsbot, SIGNING_SECRET, type StartOptions, startOpsbot, testConfig, testEnv } from './support/opsbot.ts';
 import { fixtureForm, fixtureJson, inboxRows, interactiveBody, intakeRowCounts, processedKeys } from './support/slack-fixtures.ts';
+import { freePort } from './support/free-port.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -752,16 +751,6 @@ describe('a crash after the ack', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function retryUntilListening(request: () => Promise<Response>): Promise<Response> {
   for (let i = 0; ; i++) {

@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.ts';
 import { createSlackEmulator } from '../src/local/emulator/index.ts';
 import type { SlackEmulator } from '../src/local/emulator/types.ts';
+import { freePort } from './support/free-port.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SIGNING_SECRET = 'main-test-signing-secret-0123456789';
@@ -114,15 +114,6 @@ async function exitWithin(opsbot: Opsbot, ms: number): Promise<Exit> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function startEmulator(): Promise<SlackEmulator> {
   emulator = createSlackEmulator({ clock: systemClock(), signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN });

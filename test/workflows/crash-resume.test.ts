@@ -23,7 +23,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +32,7 @@ import { systemClock } from '../../src/clock.ts';
 import { DEFAULT_BOT, DEFAULT_USERS, createSlackEmulator, defaultChannels } from '../../src/local/emulator/index.ts';
 import type { SlackEmulator } from '../../src/local/emulator/types.ts';
 import { type LedgerServer, createLedgerServer } from '../support/ledger-server.ts';
+import { freePort } from '../support/free-port.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/workflows/crash/', import.meta.url));
@@ -599,15 +599,6 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T) => Pr
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 // ---- the seed -----------------------------------------------------------------------------------
 

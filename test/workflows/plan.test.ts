@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkflowStep, WorkflowStepStatus } from '../../src/store/types.ts';
 import type { Step } from '../../src/workflows/definition.ts';
+import { blank } from '../../src/workflows/active-run.ts';
 import { type PlanStep, plan, undoOrder } from '../../src/workflows/plan.ts';
 import { indexSteps } from '../../src/workflows/step-path.ts';
 import { action, approval, parallel, wait } from './engine-rig.ts';
@@ -120,26 +121,7 @@ describe('plan', () => {
       action('each', 'record', {}, { undo, forEach: { items: '[]', concurrency: 1 } }),
       action('c', 'record', {}, { undo }),
     ];
-    const row = (path: string, completedSeq: number, extra: Partial<WorkflowStep> = {}): WorkflowStep => ({
-      path,
-      status: 'succeeded',
-      attempt: 1,
-      idempotencyKey: null,
-      outputs: null,
-      items: null,
-      error: null,
-      startedAt: null,
-      finishedAt: null,
-      wakeAt: null,
-      completedSeq,
-      pid: null,
-      pidStartedAt: null,
-      argv0: null,
-      undoStatus: null,
-      undoAttempt: 0,
-      undoError: null,
-      ...extra,
-    });
+    const row = (path: string, completedSeq: number, extra: Partial<WorkflowStep> = {}): WorkflowStep => ({ ...blank(path), status: 'succeeded', attempt: 1, completedSeq, ...extra });
 
     it('lists completed units with an undo, most recently completed first; for_each items one by one', () => {
       const rows = [row('a', 1), row('b', 2), row('each[0]', 4), row('each[1]', 3), row('each', 5), row('c', 6, { status: 'failed' })];
