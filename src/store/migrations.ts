@@ -167,6 +167,51 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'agent runs and thread memory',
+    sql: `
+      -- One row per agent answer: what went in (redacted), every tool call, what came out, and
+      -- what it cost. The id is 'ag-' || rowid.
+      CREATE TABLE agent_runs (
+        id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'offline')),
+        model TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'fallback', 'failed')),
+        requested_by TEXT NOT NULL,
+        subject TEXT,
+        input TEXT NOT NULL,
+        transcript TEXT NOT NULL DEFAULT '[]',
+        output TEXT,
+        notes TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        llm_requests INTEGER NOT NULL DEFAULT 0,
+        tool_calls INTEGER NOT NULL DEFAULT 0,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER
+      ) STRICT;
+      CREATE INDEX agent_runs_started ON agent_runs (started_at);
+      CREATE INDEX agent_runs_subject ON agent_runs (subject) WHERE subject IS NOT NULL;
+
+      -- Short memory of a Slack thread for the intent agent: the last turns, each expiring.
+      CREATE TABLE thread_turns (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        thread_ts TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        user_id TEXT,
+        text TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX thread_turns_thread ON thread_turns (channel, thread_ts, at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

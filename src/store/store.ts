@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3';
+import { createAgentRunRepo } from './agent-run-repo.ts';
 import { createAuditRepo } from './audit-repo.ts';
 import { createCursorRepo } from './cursor-repo.ts';
 import { createInboxRepo } from './inbox-repo.ts';
 import { createInstanceLock } from './instance-lock.ts';
 import { createProcessedEventRepo } from './processed-event-repo.ts';
 import { createRoleRepo } from './role-repo.ts';
+import { createThreadMemoryRepo } from './thread-memory-repo.ts';
 import type { Store } from './types.ts';
 import { createWorkflowApprovalRepo } from './workflow-approval-repo.ts';
 import { createWorkflowRunRepo } from './workflow-run-repo.ts';
@@ -19,6 +21,8 @@ export interface StoreOptions {
 export function createStore(db: Database.Database, options: StoreOptions): Store {
   return {
     db,
+    agentRuns: createAgentRunRepo(db),
+    threadMemory: createThreadMemoryRepo(db),
     audit: createAuditRepo(db),
     roles: createRoleRepo(db),
     events: createProcessedEventRepo(db),

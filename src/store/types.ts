@@ -280,8 +280,96 @@ export interface WorkflowApprovalRepo {
   decisionsForRun(runId: string): WorkflowDecision[];
 }
 
+export type AgentProvider = 'anthropic' | 'offline';
+/** `fallback`: the model failed and the offline provider answered instead. */
+export type AgentRunStatus = 'running' | 'ok' | 'fallback' | 'failed';
+
+export interface AgentUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+/** One entry of a run's transcript: a model request or a tool call, in order. */
+export type AgentTranscriptEntry =
+  | { type: 'llm'; at: number; ok: boolean; requests: number; stop: string; usage: AgentUsage; costUsd: number; error?: string }
+  | { type: 'tool'; at: number; tool: string; input: unknown; outcome: 'ok' | 'error' | 'refused'; result: string; chars: number; truncated: boolean };
+
+export interface AgentRun {
+  id: string;
+  agent: string;
+  provider: AgentProvider;
+  model: string | null;
+  status: AgentRunStatus;
+  requestedBy: string;
+  /** What the run was about: an alert group key, a thread, a PR, a CI run. */
+  subject: string | null;
+  /** Redacted. */
+  input: unknown;
+  transcript: AgentTranscriptEntry[];
+  output: unknown;
+  /** Said to the user beside the answer: the provider used, a fallback, a thin answer. */
+  notes: string[];
+  error: string | null;
+  usage: AgentUsage;
+  costUsd: number;
+  llmRequests: number;
+  toolCalls: number;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+export type NewAgentRun = Pick<AgentRun, 'agent' | 'provider' | 'model' | 'requestedBy' | 'subject' | 'input' | 'startedAt'>;
+export type AgentRunOutcome = Pick<AgentRun, 'provider' | 'model' | 'status' | 'transcript' | 'output' | 'notes' | 'error' | 'usage' | 'costUsd' | 'llmRequests' | 'toolCalls' | 'finishedAt'>;
+
+export interface AgentStatsRow {
+  /** UTC date, YYYY-MM-DD. */
+  day: string;
+  agent: string;
+  runs: number;
+  /** Runs the model failed (answered offline instead, or not at all). */
+  failures: number;
+  offline: number;
+  llmRequests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export interface AgentRunRepo {
+  start(run: NewAgentRun): string;
+  finish(id: string, outcome: AgentRunOutcome): void;
+  get(id: string): AgentRun | undefined;
+  /** Newest first, without input, transcript and output. */
+  list(limit: number): Omit<AgentRun, 'input' | 'transcript' | 'output'>[];
+  /** Newest day first. */
+  stats(since: number): AgentStatsRow[];
+  prune(before: number): number;
+}
+
+export interface ThreadTurn {
+  channel: string;
+  threadTs: string;
+  role: 'user' | 'assistant';
+  userId: string | null;
+  text: string;
+  at: number;
+}
+
+export interface ThreadMemoryRepo {
+  append(turn: ThreadTurn): void;
+  /** The last `limit` turns at or after `since`, oldest first. */
+  recent(channel: string, threadTs: string, options: { limit: number; since: number }): ThreadTurn[];
+  prune(before: number): number;
+}
+
 export interface Store {
   db: Database.Database;
+  agentRuns: AgentRunRepo;
+  threadMemory: ThreadMemoryRepo;
   audit: AuditRepo;
   roles: RoleRepo;
   events: ProcessedEventRepo;

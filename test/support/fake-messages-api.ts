@@ -41,6 +41,8 @@ export interface FakeMessagesApi {
   requests(): RecordedRequest[];
   /** Scripted replies not yet used. */
   pending(): number;
+  /** Drops the unused replies, so one failing test cannot feed the next. */
+  clear(): void;
 }
 
 export interface MessageReply {
@@ -163,5 +165,6 @@ export function createFakeMessagesApi(options: { knownKeys?: Record<string, stri
     },
     requests: () => recorded.map((request) => ({ ...request })),
     pending: () => queue.length,
+    clear: () => void queue.splice(0),
   };
 }
