@@ -24,6 +24,7 @@
  */
 import { ackLatency } from './ack-latency.ts';
 import { ciLogRecall } from './ci-log-recall.ts';
+import { triageOffline } from './triage-offline.ts';
 import type { Benchmark, BenchContext } from './lib/benchmark.ts';
 import { killAllChildrenSync, removeAllTempDirsSync } from './lib/processes.ts';
 import { formatTable, type Row } from './lib/report.ts';
@@ -31,7 +32,7 @@ import { workflowSlack } from './workflow-slack.ts';
 import { workflowTransitions } from './workflow-transitions.ts';
 
 /** In the order they run. Later issues add workflow transitions, alert intake, CI-log recall… */
-const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack, ciLogRecall];
+const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack, ciLogRecall, triageOffline];
 
 interface Args {
   json: boolean;
