@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { createAgentRunner, type AgentRunner } from './agents/agent-runner.ts';
+import { createLlmClient } from './agents/llm-client.ts';
+import { prometheusQueryTool } from './agents/tools/prometheus-query-tool.ts';
 import type { Clock } from './clock.ts';
 import { bootstrapAdmins } from './commands/bootstrap-admins.ts';
 import type { Invocation } from './commands/command.ts';
@@ -13,8 +16,10 @@ import { createMetrics } from './http/metrics.ts';
 import { createHttpServer, type Route, sendJson } from './http/server.ts';
 import { WORKFLOW_WEBHOOK_PREFIX } from './http/workflow-webhook.ts';
 import { boltLogger } from './logger.ts';
+import { createRedactor } from './redact.ts';
 import { type BoltSlack, createBoltSlack } from './slack/bolt-app.ts';
 import { createCallerResolver } from './slack/caller-resolver.ts';
+import { createFreeTextHandler } from './slack/free-text.ts';
 import type { ChatPort } from './slack/chat-port.ts';
 import { createInboxWorker } from './slack/inbox-worker.ts';
 import { createIntake, type Intake } from './slack/intake.ts';
@@ -71,10 +76,15 @@ export interface OpsApp {
   idle(): Promise<void>;
   /** Workflow runs: the engine the commands drive. */
   readonly workflows: WorkflowEngine;
+  /** The LLM agents (offline without ANTHROPIC_API_KEY). */
+  readonly agents: AgentRunner;
 }
 
 const HEARTBEAT_MS = 10_000;
 const RETENTION_SWEEP_MS = 60 * 60_000;
+/** Per HTTP attempt to the Messages API; a triage with tools makes several. */
+const LLM_TIMEOUT_MS = 60_000;
+const LLM_MAX_RETRIES = 2;
 /** How long stop() lets queued Slack calls go out (a busy channel is paced at one post a second); workflow messages dropped then are recovered at the next start. */
 const STOP_DRAIN_MS = 5_000;
 
@@ -135,14 +145,47 @@ export function createApp(deps: AppDeps): OpsApp {
     workDir: path.resolve(deps.workDir ?? '.'),
     secretEnv: deps.secretEnv ?? (() => undefined),
   });
+  const redactor = createRedactor(config.secrets);
+  const agents = createAgentRunner({
+    ...(config.anthropic.apiKey
+      ? {
+          llm: createLlmClient({
+            apiKey: config.anthropic.apiKey,
+            ...(config.anthropic.baseUrl ? { baseUrl: config.anthropic.baseUrl } : {}),
+            model: config.anthropic.model,
+            timeoutMs: LLM_TIMEOUT_MS,
+            maxRetries: LLM_MAX_RETRIES,
+            clock,
+            log,
+          }),
+        }
+      : {}),
+    runs: store.agentRuns,
+    audit: store.audit,
+    tools: [prometheusQueryTool({ url: config.prometheus.url, clock })],
+    limits: config.policy.agents.tools,
+    breaker: config.policy.agents.breaker,
+    redactor,
+    clock,
+    log,
+  });
   const registry = createRegistry([...builtinCommands, ...featureCommands]);
   const dispatcher = createDispatcher({
     registry,
     store,
     clock,
     commandPrefix: config.slack.command,
-    deps: { store, registry, workflows: workflows.services },
+    deps: { store, registry, workflows: workflows.services, policy: config.policy },
     recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
+    freeText: createFreeTextHandler({
+      runner: agents,
+      registry,
+      workflows: () => [...workflows.definitions.values()].filter((d) => d.source === 'workflow'),
+      store,
+      clock,
+      policy: config.policy,
+      commandPrefix: config.slack.command,
+    }),
   });
 
   const dispatch = async (invocation: Invocation, requestLog: Logger) => {
@@ -150,6 +193,7 @@ export function createApp(deps: AppDeps): OpsApp {
     const reply = createReplier({ chat, invocation, log: requestLog });
     const result = await dispatcher.dispatch(invocation, caller, reply, requestLog);
     metrics.commands.inc({ command: result.command ?? 'unknown', outcome: result.outcome });
+    return result.outcome;
   };
 
   const worker = createInboxWorker({
@@ -238,6 +282,7 @@ export function createApp(deps: AppDeps): OpsApp {
     store,
     chat,
     metrics,
+    agents,
     async start() {
       store.lock.acquire({ owner, host: deps.host.hostname, pid: deps.host.pid }, clock.now());
       if (!store.db.memory) checkpointer = startCheckpointer(store.db, { log: log.child({ component: 'checkpointer' }) });
@@ -279,6 +324,8 @@ export function createApp(deps: AppDeps): OpsApp {
         const now = clock.now();
         store.events.prune(now - config.policy.retention.processedEventsMs);
         store.inbox.prune(now - config.policy.retention.inboxMs);
+        store.agentRuns.prune(now - config.policy.agents.retentionMs);
+        store.threadMemory.prune(now - config.policy.agents.memory.ttlMs);
       });
       started = true;
       log.info({ url, mode: config.mode, bot: bot.userId, dryRun: config.dryRun }, 'opsbot started');

@@ -67,49 +67,77 @@ const STANDALONE_SCHEMES = `(?:${['bearer', 'basic'].map(anyCase).join('|')})`;
 /** Replaces the match, or returns null to keep it (the candidate turned out not to be a secret). */
 type Replace = (groups: ReadonlyArray<string | undefined>) => string | null;
 
+/** What a found credential is called; the finder reports this, never the credential. */
+export type SecretKind =
+  | 'private key'
+  | 'configured secret'
+  | 'Slack webhook URL'
+  | 'password in a URL'
+  | 'Slack token'
+  | 'GitHub token'
+  | 'Anthropic API key'
+  | 'AWS access key ID'
+  | 'JWT'
+  /** `password: "…"`: a quoted value under a secret-sounding key. */
+  | 'quoted secret assignment'
+  /** `password=…` unquoted: in code usually a variable (`token = getToken()`), in config a value. */
+  | 'secret assignment'
+  | 'bearer or basic credential';
+
 interface Rule {
+  kind: SecretKind | ((groups: ReadonlyArray<string | undefined>) => SecretKind);
   source: string;
   replace: Replace;
+  /** Where the value starts inside the match, for rules whose value may itself be a known token. */
+  valueOffset?: (groups: ReadonlyArray<string | undefined>) => number;
 }
 
 function rules(literals: string[]): Rule[] {
   const list: Rule[] = [
     {
+      kind: 'private key',
       // Also a key cut off before its END line (truncated output): redact to the end of the text.
       source: String.raw`(-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)[\s\S]*?(?:(-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)|$)`,
       replace: ([begin, end]) => `${begin}${REDACTED}${end ?? ''}`,
     },
   ];
-  if (literals.length > 0) list.push({ source: literals.map(escapeRegExp).join('|'), replace: () => REDACTED });
+  if (literals.length > 0) list.push({ kind: 'configured secret', source: literals.map(escapeRegExp).join('|'), replace: () => REDACTED });
   list.push(
     {
+      kind: 'Slack webhook URL',
       source: String.raw`(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`,
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
+      kind: 'password in a URL',
       // scheme://user:password@host. Matching from "://" (the scheme stays as it is) keeps the
       // scan cheap: no variable-length prefix to try at every letter.
       source: String.raw`(://[^\s:/?#@"'<>\\]*:)[^\s/?#@"'<>\\]+@`,
       replace: ([prefix]) => `${prefix}${REDACTED}@`,
     },
     {
+      kind: 'Slack token',
       // xoxb- xoxp- xoxa- xoxe- xoxs- …, rotating xoxe.xoxp-, and app-level xapp- tokens.
       source: String.raw`(xox[a-z](?:\.xox[a-z])?-|xapp-)[A-Za-z0-9][A-Za-z0-9-]*`,
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
+      kind: 'GitHub token',
       source: String.raw`(gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}`,
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
+      kind: 'Anthropic API key',
       source: String.raw`(sk-ant-)[A-Za-z0-9_-]{6,}`,
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
+      kind: 'AWS access key ID',
       source: String.raw`(AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
       replace: ([prefix]) => `${prefix}${REDACTED}`,
     },
     {
+      kind: 'JWT',
       // A JWT: base64url JSON header ("eyJ" = '{"'), payload, optional signature.
       source: String.raw`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
       replace: () => REDACTED,
@@ -119,6 +147,8 @@ function rules(literals: string[]): Rule[] {
       // quote, & or ; (a quoted value to its closing quote), after an optional auth scheme. The
       // match starts at the keyword, so DB_PASSWORD= and client_secret: are caught by their ends
       // (and what comes before stays untouched).
+      kind: ([, , doubleQuoted, singleQuoted]) => ((doubleQuoted ?? singleQuoted) !== undefined ? 'quoted secret assignment' : 'secret assignment'),
+      valueOffset: ([key, sep]) => (key ?? '').length + (sep ?? '').length,
       source:
         String.raw`(${KV_KEYWORDS})((?:\\?["'])?[ \t]*[:=][ \t]*)` +
         String.raw`(?:"((?:[^"\\\r\n]|\\.)*)"|'([^'\r\n]*)'|(\\?["']?)(${AUTH_SCHEMES}[ \t]+)?(?!=)((?:\\.|[^\s"'&;\\])+))`,
@@ -134,6 +164,8 @@ function rules(literals: string[]): Rule[] {
       },
     },
     {
+      kind: 'bearer or basic credential',
+      valueOffset: ([scheme]) => (scheme ?? '').length,
       // `Bearer …`, `Basic …` outside a header line. Only credential-looking words count, so
       // "Basic configuration" or "Token validation failed" stay readable.
       source: String.raw`(${STANDALONE_SCHEMES}[ \t]+)([A-Za-z0-9._~+/-]{8,}=*)`,
@@ -174,16 +206,27 @@ function groupCount(source: string): number {
   return (new RegExp(`${source}|`).exec('') as RegExpExecArray).length - 1;
 }
 
-/** One pass of one combined regex: every rule is an alternative, told apart by its outer group. */
-function compile(list: Rule[], redactLiterals: (s: string) => string): (s: string) => string {
-  const slots: Array<{ start: number; inner: number; rule: Rule }> = [];
+interface Slot {
+  start: number;
+  inner: number;
+  rule: Rule;
+}
+
+/** Every rule as one alternative of one regex, told apart by its outer group. */
+function combine(list: Rule[]): { combined: RegExp; slots: Slot[] } {
+  const slots: Slot[] = [];
   let next = 1;
   for (const rule of list) {
     const inner = groupCount(rule.source);
     slots.push({ start: next, inner, rule });
     next += 1 + inner;
   }
-  const combined = new RegExp(list.map((rule) => `(${rule.source})`).join('|'), 'g');
+  return { combined: new RegExp(list.map((rule) => `(${rule.source})`).join('|'), 'g'), slots };
+}
+
+/** One pass of one combined regex. */
+function compile(list: Rule[], redactLiterals: (s: string) => string): (s: string) => string {
+  const { combined, slots } = combine(list);
 
   return (s) =>
     s.replace(combined, (...args: unknown[]) => {
@@ -265,6 +308,47 @@ export function createRedactor(secrets: string[]): Redactor {
   }
 
   return { redactString, redactValue };
+}
+
+export interface SecretMatch {
+  kind: SecretKind;
+  /** Where the match sits in the scanned text (UTF-16 offsets). Callers must not show that text. */
+  start: number;
+  end: number;
+}
+
+/**
+ * The same nets as the redactor, reporting what they caught instead of replacing it: for checks
+ * that must say "a GitHub token was added on line 12" without repeating the token.
+ */
+export function createSecretFinder(secrets: string[]): (s: string) => SecretMatch[] {
+  const literals = literalForms(secrets);
+  const containsLiteral = literals.length > 0 ? new RegExp(literals.map(escapeRegExp).join('|')) : undefined;
+  const { combined, slots } = combine(rules(literals));
+
+  const find = (s: string, offset: number): SecretMatch[] => {
+    const found: SecretMatch[] = [];
+    // matchAll works on a copy of the regex, so calls share no lastIndex.
+    for (const m of s.matchAll(combined)) {
+      const start = offset + m.index;
+      const end = start + m[0].length;
+      const slot = slots.find(({ start: group }) => m[group] !== undefined);
+      if (!slot) continue;
+      const groups = m.slice(slot.start + 1, slot.start + 1 + slot.inner);
+      if (slot.rule.replace(groups) === null) {
+        // A rejected candidate may still contain a configured secret, as in the redactor.
+        if (containsLiteral?.test(m[0])) found.push({ kind: 'configured secret', start, end });
+        continue;
+      }
+      // `token=ghp_…` is one match of the key=value rule; the token inside is the better name.
+      const valueAt = slot.rule.valueOffset?.(groups);
+      const inner = valueAt === undefined ? [] : find(m[0].slice(valueAt), start + valueAt);
+      if (inner.length > 0) found.push(...inner);
+      else found.push({ kind: typeof slot.rule.kind === 'function' ? slot.rule.kind(groups) : slot.rule.kind, start, end });
+    }
+    return found;
+  };
+  return (s) => find(s, 0);
 }
 
 /** What a value under a secret key becomes: its absence or emptiness is still worth seeing. */

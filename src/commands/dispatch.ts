@@ -12,7 +12,8 @@ import { didYouMean } from './did-you-mean.ts';
 import { parseArgs, tokenize, type Token } from './parser.ts';
 import type { Registry } from './registry.ts';
 
-export type DispatchOutcome = 'ok' | 'error' | 'denied' | 'invalid' | 'unknown';
+/** `intent`: a mention that was no command went to the intent agent (freeText). */
+export type DispatchOutcome = 'ok' | 'error' | 'denied' | 'invalid' | 'unknown' | 'intent';
 
 export interface DispatcherOptions<Deps> {
   registry: Registry;
@@ -27,6 +28,11 @@ export interface DispatcherOptions<Deps> {
    * completion (store/group-commit.ts), so both commit together after the reply went out.
    */
   recordOutcome?: (entry: NewAuditEntry) => void | Promise<void>;
+  /**
+   * A mention that does not start with a command: free text for the intent agent, answered in
+   * the thread. Slash commands and buttons keep the "did you mean" reply.
+   */
+  freeText?: (request: { invocation: Invocation; caller: Caller; reply: Replier; log: Logger }) => Promise<void>;
 }
 
 export interface DispatchResult {
@@ -96,6 +102,11 @@ export function createDispatcher<Deps>(options: DispatcherOptions<Deps>): Dispat
       try {
         const tokens = tokenize(invocation.text);
         const found = registry.match(tokens.length > 0 ? tokens : [{ text: 'help', quoted: false }]);
+        if (found.kind === 'unknown' && invocation.source === 'mention' && options.freeText) {
+          await options.freeText({ invocation, caller, reply, log });
+          record('intent', { detail: invocation.text.slice(0, 500) });
+          return done('intent');
+        }
         if (found.kind === 'unknown') {
           record('unknown', { detail: found.input });
           const suggestion = didYouMean(found.suggestions);

@@ -41,6 +41,17 @@ export interface Policy {
     /** false: automatic actions never run; `/ops autorun off|on` is the run-time kill switch. */
     enabled: boolean;
   };
+  /** By service name (the alert's `service`, `app`… label). */
+  services: Record<string, { customerFacing: boolean }>;
+  agents: {
+    /** Turns of a thread the intent agent remembers, and for how long. */
+    memory: { turns: number; ttlMs: number };
+    tools: { maxCalls: number; maxResultChars: number };
+    /** After this many model failures in a row, agents answer offline for `cooldownMs`. */
+    breaker: { failures: number; cooldownMs: number };
+    /** How long agent runs (inputs, transcripts, outputs) are kept. */
+    retentionMs: number;
+  };
 }
 
 export const DEFAULT_ENVIRONMENTS: Readonly<Record<string, EnvironmentPolicy>> = {
@@ -59,6 +70,13 @@ export const DEFAULT_SEVERITIES: Readonly<Record<Severity, string>> = {
 };
 
 const ENVIRONMENT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+/** A whole number as YAML writes it (`turns: 10`). */
+function count(min: number, max: number, fallback: number) {
+  const message = (iss: { input?: unknown }) => `expected a whole number from ${min} to ${max}, got ${showValue(iss.input)}`;
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }).default(fallback);
+}
+
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const environmentEntry = section({
   role_to_write: role().optional(),
@@ -113,6 +131,27 @@ export const policySchema: z.ZodType<Policy> = section({
   autorun: section({
     enabled: z.boolean({ error: (iss) => `expected true or false, got ${showValue(iss.input)}` }).default(true),
   }),
+  services: z.preprocess(
+    (value) => value ?? {},
+    z
+      .record(
+        z.string().regex(SERVICE_NAME, { error: (iss) => `expected a service name of letters, digits, ., - and _, got ${showValue(iss.input)}` }),
+        section({ customer_facing: z.boolean({ error: (iss) => `expected true or false, got ${showValue(iss.input)}` }).default(false) }),
+        { error: (iss) => `expected a mapping of service names, got ${showValue(iss.input)}` },
+      )
+      .transform((entries) => Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, { customerFacing: entry.customer_facing }]))),
+  ),
+  agents: section({
+    memory: section({ turns: count(0, 50, 10), ttl: duration('24h').prefault('24h') }),
+    tools: section({ max_calls: count(0, 50, 8), max_result_chars: count(500, 100_000, 8000) }),
+    breaker: section({ failures: count(1, 100, 3), cooldown: duration('5m').prefault('5m') }),
+    retention: duration('90d').prefault('90d'),
+  }).transform((a) => ({
+    memory: { turns: a.memory.turns, ttlMs: a.memory.ttl },
+    tools: { maxCalls: a.tools.max_calls, maxResultChars: a.tools.max_result_chars },
+    breaker: { failures: a.breaker.failures, cooldownMs: a.breaker.cooldown },
+    retentionMs: a.retention,
+  })),
 });
 
 export function defaultPolicy(): Policy {

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { Invocation } from '../commands/command.ts';
+import type { DispatchOutcome } from '../commands/dispatch.ts';
 import type { CallerResolver } from './caller-resolver.ts';
 import type { ChatPort, Replier } from './chat-port.ts';
 import type { InboxHandler } from './inbox-worker.ts';
 import { homeView } from './home-view.ts';
+import { INTENT_CANCEL_ACTION, INTENT_RUN_ACTION, intentDoneView } from './views/intent-view.ts';
 
 type Body = Record<string, unknown>;
 
@@ -24,7 +26,7 @@ export interface ViewCommand {
 export interface HandlerDeps {
   chat: ChatPort;
   callers: CallerResolver;
-  dispatch: (invocation: Invocation, log: Logger) => Promise<void>;
+  dispatch: (invocation: Invocation, log: Logger) => Promise<DispatchOutcome | void>;
   makeReplier: (invocation: Invocation, log: Logger) => Replier;
   botUserId: () => string | undefined;
   commandName: string;
@@ -81,18 +83,26 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
       const actions = Array.isArray(body.actions) ? (body.actions as Body[]) : [];
       const container = (body.container ?? {}) as Body;
       const message = (body.message ?? {}) as Body;
+      const userId = str((body.user as Body | undefined)?.id) ?? '';
+      const channelId = str((body.channel as Body | undefined)?.id) ?? str(container.channel_id) ?? '';
+      const proposal = str(container.message_ts) ? { channel: channelId, ts: str(container.message_ts)! } : undefined;
       for (const action of actions) {
+        if (action.action_id === INTENT_CANCEL_ACTION) {
+          // Anyone who can see the proposal may dismiss it; dismissing runs nothing.
+          if (proposal) await deps.chat.update(proposal, intentDoneView(str(action.value) ?? '', deps.commandName, 'cancelled', userId));
+          continue;
+        }
         if (action.action_id !== RUN_COMMAND_ACTION && !String(action.action_id).startsWith(`${RUN_COMMAND_ACTION}:`)) {
           log.info({ actionId: action.action_id }, 'no handler for button');
           continue;
         }
-        await deps.dispatch(
+        const outcome = await deps.dispatch(
           {
             source: 'button',
             text: str(action.value) ?? '',
-            userId: str((body.user as Body | undefined)?.id) ?? '',
+            userId,
             teamId: str((body.team as Body | undefined)?.id),
-            channelId: str((body.channel as Body | undefined)?.id) ?? str(container.channel_id) ?? '',
+            channelId,
             threadTs: str(container.thread_ts) ?? str(message.thread_ts),
             responseUrl: str(body.response_url),
             triggerId: str(body.trigger_id),
@@ -101,6 +111,11 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
           },
           log,
         );
+        // A proposal runs once: after a permitted click its buttons go. A refused click (no role,
+        // bad arguments) leaves them for someone who may.
+        if (action.action_id === INTENT_RUN_ACTION && proposal && (outcome === 'ok' || outcome === 'error')) {
+          await deps.chat.update(proposal, intentDoneView(str(action.value) ?? '', deps.commandName, 'ran', userId));
+        }
       }
     },
 

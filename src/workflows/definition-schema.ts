@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { WorkflowDefinition } from './definition.ts';
 import { checkReferences, checkRunRole, checkScheduleParams, checkStepIds } from './definition-checks.ts';
 import { paramsSection, runRole } from './param-schema.ts';
-import { expecting, mapping, matching, text } from './schema-kit.ts';
+import { playbookShape, toPlaybookSpec, withoutPlaybookKeys } from './playbook-schema.ts';
+import { type Ctx, expecting, mapping, matching, text } from './schema-kit.ts';
 import { stepSchema } from './step-schema.ts';
 import { concurrencySchema, triggersSchema } from './trigger-schema.ts';
 
@@ -69,7 +70,8 @@ import { concurrencySchema, triggersSchema } from './trigger-schema.ts';
  *
  * The parts are assembled here from param-schema.ts (params, role), trigger-schema.ts (triggers,
  * concurrency), step-schema.ts and template-schema.ts; definition-checks.ts holds the checks across
- * fields (unique ids, references).
+ * fields (unique ids, references). A playbook adds the keys of playbook-schema.ts (match, risk,
+ * remediation, autorun, params_from_alert); under workflows/ those keys are errors.
  */
 
 export type WorkflowDocument = Omit<WorkflowDefinition, 'file' | 'source'>;
@@ -78,18 +80,19 @@ export { DEFAULT_APPROVAL_EXPIRY_MS, DEFAULT_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS,
 
 const WORKFLOW_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
-export const workflowDocumentSchema: z.ZodType<WorkflowDocument, unknown> = mapping(
-  {
-    name: matching(WORKFLOW_NAME, 'a kebab-case name like deploy-api'),
-    description: text('a one-line description'),
-    params: paramsSection.optional(),
-    role: runRole,
-    concurrency: concurrencySchema.optional(),
-    triggers: triggersSchema.optional(),
-    steps: z.array(stepSchema, { error: expecting('a list of steps') }).min(1, { error: 'expected at least one step' }),
-  },
-  'a workflow',
-).transform((raw, ctx): WorkflowDocument => {
+const workflowShape = {
+  name: matching(WORKFLOW_NAME, 'a kebab-case name like deploy-api'),
+  description: text('a one-line description'),
+  params: paramsSection.optional(),
+  role: runRole,
+  concurrency: concurrencySchema.optional(),
+  triggers: triggersSchema.optional(),
+  steps: z.array(stepSchema, { error: expecting('a list of steps') }).min(1, { error: 'expected at least one step' }),
+};
+
+const workflowMapping = mapping(workflowShape, 'a workflow');
+
+function toDocument(raw: z.output<typeof workflowMapping>, ctx: Ctx): WorkflowDocument {
   const params = raw.params ?? {};
   const triggers = raw.triggers ?? { command: true, schedules: [] };
   checkRunRole(raw.role, params, ctx);
@@ -99,4 +102,12 @@ export const workflowDocumentSchema: z.ZodType<WorkflowDocument, unknown> = mapp
   const doc: WorkflowDocument = { name: raw.name, description: raw.description, params, run: raw.role, triggers, steps: raw.steps };
   if (raw.concurrency !== undefined) doc.concurrency = raw.concurrency;
   return doc;
-});
+}
+
+/** A file under workflows/: the playbook keys are refused there (playbook-schema.ts). */
+export const workflowDocumentSchema: z.ZodType<WorkflowDocument, unknown> = withoutPlaybookKeys(workflowMapping.transform(toDocument));
+
+/** A file under playbooks/: the workflow plus the playbook keys of playbook-schema.ts. */
+export const playbookDocumentSchema: z.ZodType<WorkflowDocument, unknown> = mapping({ ...workflowShape, ...playbookShape }, 'a playbook').transform(
+  (raw, ctx): WorkflowDocument => ({ ...toDocument(raw, ctx), playbook: toPlaybookSpec(raw, raw.params ?? {}, ctx) }),
+);

@@ -1,3 +1,4 @@
+import type { Remediation, Severity } from '../agents/taxonomy.ts';
 import type { Role } from '../roles.ts';
 
 /**
@@ -104,6 +105,45 @@ export interface WorkflowDefinition {
   steps: Step[];
   /** `workflows/deploy.yaml`, for messages. */
   file: string;
-  /** `workflow` (on demand) or `playbook` (alert-triggered; the incident issue adds match/risk). */
+  /** `workflow` (on demand) or `playbook` (alert-triggered). */
   source: 'workflow' | 'playbook';
+  /** Which alerts the playbook answers and how far it may go on its own; present iff source is `playbook`. */
+  playbook?: PlaybookSpec;
+}
+
+// --- playbooks (playbook-schema.ts reads them, playbook-match.ts applies them) ------------------
+// Plain data, like the rest of the definition: regular expressions are kept as written and
+// compiled where they are applied, so a definition can be cloned, stored or sent as JSON.
+
+export type Risk = 'low' | 'medium' | 'high';
+
+/** A regular expression as written between the slashes of `/…/` or `/…/i`. */
+export interface Pattern {
+  regex: string;
+  ignoreCase: boolean;
+}
+
+/** A label's or annotation's expected value: exact text, or a Pattern the whole value must match. */
+export type ValueMatcher = { equals: string } | Pattern;
+
+/** One entry of `match:`; every condition written must hold. At least one is present. */
+export interface AlertMatcher {
+  labels?: Record<string, ValueMatcher>;
+  annotations?: Record<string, ValueMatcher>;
+  /** The alert's service (playbook-match.ts SERVICE_LABELS) must be one of these. */
+  services?: string[];
+  /** Searched (not anchored) in the alert's name, summary and description. */
+  text?: Pattern;
+}
+
+export interface PlaybookSpec {
+  /** Any one matching is enough. */
+  match: AlertMatcher[];
+  risk: Risk;
+  /** What kind of fix the playbook is. */
+  remediation: Remediation;
+  /** May run without a person's approval for these severities; never when risk is not low. */
+  autorun: { enabled: boolean; severities: Severity[] };
+  /** param name → alert label supplying its value: targets come from the alert, never from a model. */
+  paramsFromAlert: Record<string, string>;
 }

@@ -3,11 +3,11 @@ import { basename, extname, join } from 'node:path';
 import { showValue } from '../config/fields.ts';
 import { dottedPath, locateIssues, parseYamlSource, YamlSyntaxError, type LocatedProblem, type YamlSource } from '../yaml-source.ts';
 import type { WorkflowDefinition } from './definition.ts';
-import { walkSteps, workflowDocumentSchema } from './definition-schema.ts';
+import { playbookDocumentSchema, walkSteps, workflowDocumentSchema } from './definition-schema.ts';
 
 /**
- * Reads every `*.yaml` / `*.yml` in a folder (workflows/ or playbooks/) into WorkflowDefinitions.
- * Each file stands alone: one that does not parse or validate is reported — every problem in it,
+ * Reads every `*.yaml` / `*.yml` in a folder (workflows/ or playbooks/) into WorkflowDefinitions;
+ * the source picks the schema (a playbook also has match, risk…). Each file stands alone: one that does not parse or validate is reported — every problem in it,
  * each at its file:line:column — and the others still load.
  */
 
@@ -91,7 +91,7 @@ export function parseDefinition(
     return { errors: [{ file, line: err.line, column: err.col, message: `invalid YAML: ${err.reason}` }] };
   }
 
-  const result = workflowDocumentSchema.safeParse(source.data);
+  const result = (options.source === 'playbook' ? playbookDocumentSchema : workflowDocumentSchema).safeParse(source.data);
   const problems: LocatedProblem[] = result.success ? [] : locateIssues(result.error.issues, source);
   const expectedName = basename(file, extname(file));
   const writtenName = (source.data as { name?: unknown } | null)?.name;

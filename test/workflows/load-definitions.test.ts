@@ -109,9 +109,9 @@ describe('loadDefinitions', () => {
 
   it('loads the good files of a folder and reports each bad one at its file:line:col', () => {
     const dir = join(FIXTURES, 'mixed');
-    const { definitions, errors } = loadDefinitions({ dir, source: 'playbook' });
+    const { definitions, errors } = loadDefinitions({ dir, source: 'workflow' });
     expect([...definitions.keys()]).toEqual(['restart']);
-    expect(definitions.get('restart')).toMatchObject({ file: join(dir, 'restart.yml'), source: 'playbook' });
+    expect(definitions.get('restart')).toMatchObject({ file: join(dir, 'restart.yml'), source: 'workflow' });
     expect(errors.map(formatDefinitionError)).toEqual([
       `${join(dir, 'broken.yaml')}:8:4: invalid YAML: All sequence items must start at the same column`,
       `${join(dir, 'typo.yaml')}:8:5: steps[0].continue_on_eror: unknown key, expected one of: id, name, when, timeout, retries, continue_on_error, outputs, undo, action, with, for_each, for_each_concurrency, approval, wait, parallel`,

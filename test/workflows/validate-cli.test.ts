@@ -47,13 +47,13 @@ it('passes a project whose definition folders hold only their READMEs', async ()
 it('counts the workflows and playbooks it checked', async () => {
   cpSync(join(FIXTURES, 'valid', 'deploy.yaml'), join(project, 'workflows', 'deploy.yaml'));
   cpSync(join(FIXTURES, 'mixed', 'restart.yml'), join(project, 'workflows', 'restart.yml'));
-  cpSync(join(FIXTURES, 'mixed', 'restart.yml'), join(project, 'playbooks', 'restart.yml'));
+  cpSync(join(FIXTURES, '..', 'playbooks', 'pod-crash-looping.yaml'), join(project, 'playbooks', 'pod-crash-looping.yaml'));
   expect(await validate()).toEqual({ code: 0, stdout: './opsbot.yaml: ok\n2 workflows, 1 playbook: ok\n', stderr: '' });
 });
 
 it('prints each problem as file:line:col: message, a count, and exits 1', async () => {
   cpSync(join(FIXTURES, 'mixed'), join(project, 'workflows'), { recursive: true });
-  writeFileSync(join(project, 'playbooks', 'disk-full.yaml'), 'name: disk-full\ndescription: Free space\nrole: responder\nsteps:\n  - { id: clean, action: shell, retries: -1 }\n');
+  writeFileSync(join(project, 'playbooks', 'disk-full.yaml'), 'name: disk-full\ndescription: Free space\nrole: responder\nsteps:\n  - { id: clean, action: shell, retries: -1 }\nrisk: low\nremediation: free-disk\nmatch: [{ labels: { alertname: KubePersistentVolumeFillingUp } }]\n');
   const result = await validate();
   expect(result.stdout.split('\n')).toEqual([
     './opsbot.yaml: ok',
