@@ -1,6 +1,8 @@
-import type { ParamDefinition } from '../workflows/definition.ts';
+import type { AlertGroup } from '../alerts/alert.ts';
+import type { ParamDefinition, WorkflowDefinition } from '../workflows/definition.ts';
+import { matchPlaybooks } from '../workflows/playbook-match.ts';
 import type { Risk } from './output-schemas.ts';
-import type { Remediation } from './taxonomy.ts';
+import type { Remediation, Severity } from './taxonomy.ts';
 
 /** A playbook whose match rules fit an alert group, with the params its labels fill in. */
 export interface PlaybookCandidate {
@@ -16,6 +18,29 @@ export interface PlaybookCandidate {
   matchedBy: string;
   /** The playbook's own params: what any other value a proposal sets is checked against. */
   paramDefinitions: Record<string, ParamDefinition>;
+  /** As the playbook declares it; whether a run is automatic is decided by autorun-policy.ts. */
+  autorun?: { enabled: boolean; severities: Severity[] };
+}
+
+/** The playbooks whose match rules fit the group, best first, as agents see them. */
+export function playbookCandidates(group: AlertGroup, definitions: Iterable<WorkflowDefinition>): PlaybookCandidate[] {
+  return matchPlaybooks(group, definitions).flatMap((m) => {
+    const spec = m.playbook.playbook;
+    if (spec === undefined) return [];
+    return [
+      {
+        name: m.playbook.name,
+        description: m.playbook.description,
+        remediation: spec.remediation,
+        risk: spec.risk,
+        params: m.params,
+        missing: m.missing,
+        matchedBy: m.matchedBy,
+        paramDefinitions: m.playbook.params,
+        autorun: spec.autorun,
+      },
+    ];
+  });
 }
 
 /** A catalog action agents may propose (the Kubernetes and GitHub issue adds them), and how it is targeted. */

@@ -122,6 +122,27 @@ describe('agent runner', () => {
     expect(answer.provider).toBe('anthropic');
   });
 
+  it('repairs one invalid answer by asking once more', async () => {
+    const { runner, store } = rig.runner();
+    rig.api.script(message({ text: { ...modelTriage, category: 'vibes' } }), message({ text: modelTriage }));
+    const answer = await runner.run(triageAgent(), triageInput, asked);
+
+    expect(answer).toMatchObject({ provider: 'anthropic', output: modelTriage });
+    const repair = rig.api.requests().at(-1)!.body as { messages: Array<{ role: string; content: string }> };
+    expect(repair.messages.at(-1)!.content).toMatch(/did not match the required schema/);
+    expect(store.agentRuns.get(answer.runId)).toMatchObject({ status: 'ok', llmRequests: 2 });
+  });
+
+  it('answers offline after a second invalid answer, and says why', async () => {
+    const { runner, store } = rig.runner();
+    rig.api.script(message({ text: 'not json' }), message({ text: { ...modelTriage, severity: 'P9' } }));
+    const answer = await runner.run(triageAgent(), triageInput, asked);
+
+    expect(answer.provider).toBe('offline');
+    expect(answer.notes[0]).toMatch(/^The model failed \(invalid_output: /);
+    expect(store.agentRuns.get(answer.runId)).toMatchObject({ status: 'fallback', llmRequests: 2 });
+  });
+
   it('falls back to the offline answer when the model keeps failing, and says so', async () => {
     const { runner, store } = rig.runner();
     rig.api.script(apiError(529, { 'retry-after-ms': '0' }), apiError(529, { 'retry-after-ms': '0' }));
