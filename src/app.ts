@@ -92,6 +92,7 @@ const STOP_DRAIN_MS = 5_000;
 export function createApp(deps: AppDeps): OpsApp {
   const { config, clock } = deps;
   const log = deps.log;
+  const redactor = createRedactor(config.secrets);
   const { botToken } = config.slack;
   if (!botToken) throw new ConfigError('SLACK_BOT_TOKEN: required to start the Slack app');
 
@@ -110,7 +111,7 @@ export function createApp(deps: AppDeps): OpsApp {
   const chat = createSlackChat({ outbox, client, log: log.child({ component: 'chat' }) });
 
   let bot: { userId: string; botId: string; teamId: string } | undefined;
-  const recordRequest = createIntake({ store, clock, log: log.child({ component: 'intake' }), command: config.slack.command, alertChannels: config.alerts.channels });
+  const recordRequest = createIntake({ store, clock, log: log.child({ component: 'intake' }), command: config.slack.command, alertChannels: config.alerts.channels, redact: (text) => redactor.redactString(text) });
   const intake: Intake = {
     setBot: (identity) => recordRequest.setBot(identity),
     accept(body) {
@@ -145,7 +146,6 @@ export function createApp(deps: AppDeps): OpsApp {
     workDir: path.resolve(deps.workDir ?? '.'),
     secretEnv: deps.secretEnv ?? (() => undefined),
   });
-  const redactor = createRedactor(config.secrets);
   const agents = createAgentRunner({
     ...(config.anthropic.apiKey
       ? {
@@ -162,7 +162,7 @@ export function createApp(deps: AppDeps): OpsApp {
       : {}),
     runs: store.agentRuns,
     audit: store.audit,
-    tools: [prometheusQueryTool({ url: config.prometheus.url, clock })],
+    tools: [prometheusQueryTool({ url: config.prometheus.url, generatorHosts: config.policy.agents.tools.generatorUrlHosts, clock })],
     limits: config.policy.agents.tools,
     breaker: config.policy.agents.breaker,
     redactor,
@@ -185,7 +185,9 @@ export function createApp(deps: AppDeps): OpsApp {
       clock,
       policy: config.policy,
       commandPrefix: config.slack.command,
+      redact: (text) => redactor.redactString(text),
     }),
+    redact: (text) => redactor.redactString(text),
   });
 
   const dispatch = async (invocation: Invocation, requestLog: Logger) => {

@@ -144,7 +144,8 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
     const secretsRemoved = JSON.stringify(redacted) !== JSON.stringify(answer.output);
     const guarded = agent.guard ? agent.guard(redacted, input) : { output: redacted, violations: [] };
     const violations = [...(secretsRemoved ? ['secrets removed from the answer'] : []), ...guarded.violations];
-    const notes = [...answer.notes, ...violations.map((v) => `Blocked: ${v}.`)];
+    // Notes quote errors and the guard's findings, which may quote the model: redacted like the rest.
+    const notes = [...answer.notes, ...violations.map((v) => `Blocked: ${v}.`)].map((note) => redactor.redactString(note));
     if (violations.length > 0) runLog.warn({ violations }, 'agent output guarded');
 
     const status: AgentRunStatus = modelError !== null ? 'fallback' : 'ok';

@@ -30,6 +30,7 @@ export function decideAutorun(options: {
   if (playbook === undefined) return { auto: false, reason: 'no playbook was proposed' };
   if (playbook.missing.length > 0) return { auto: false, reason: `the alert has no ${playbook.missing.join(', ')} label to target ${playbook.name}` };
   if (playbook.risk !== 'low') return { auto: false, reason: `${playbook.name} is ${playbook.risk} risk; only low-risk playbooks run automatically` };
+  if (!playbook.matchedByLabels) return { auto: false, reason: `${playbook.name} matched on the alert's text, which anyone posting an alert writes; it runs only when someone clicks` };
   if (!playbook.autorun?.enabled) return { auto: false, reason: `${playbook.name} does not allow automatic runs` };
   for (const severity of [options.alertSeverity, options.triagedSeverity]) {
     if (!playbook.autorun.severities.includes(severity)) return { auto: false, reason: `${playbook.name} runs automatically only for ${playbook.autorun.severities.join(', ')}, not ${severity}` };

@@ -29,7 +29,8 @@ export function ciAnalystAgent(): AgentDefinition<CiAnalysisInput, CiAnalysisOut
       const log = input.log.length > MAX_LOG_CHARS ? `${input.log.slice(0, 10_000)}\n[… middle of the log cut …]\n${input.log.slice(-(MAX_LOG_CHARS - 10_000))}` : input.log;
       return [
         `Job: ${input.job}`,
-        `Lines a heuristic flagged (line: text):\n${candidates.lines.map((l) => `${l.number}: ${l.text}`).join('\n') || 'none'}`,
+        'Lines a heuristic flagged (line: text):',
+        fence('flagged ci log lines', candidates.lines.map((l) => `${l.number}: ${l.text}`).join('\n') || 'none'),
         'The log:',
         fence('ci log', log),
       ].join('\n\n');

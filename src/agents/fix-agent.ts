@@ -29,13 +29,16 @@ export function fixAgent(): AgentDefinition<FixInput, FixOutput> {
     usesTools: true,
     prompt(input, fence) {
       const playbooks = input.playbooks.filter(usable);
+      // The triage quotes the alert, and targets are label values: both are data, fenced like the alert.
       const parts = [
-        `Triage (from the triage agent):\n${JSON.stringify(input.triage, null, 2)}`,
-        `Matching playbooks:\n${playbooks.length === 0 ? 'none' : playbooks.map((p) => `- ${p.name} (${p.remediation}, risk ${p.risk}; targets ${JSON.stringify(p.params)}; params ${Object.keys(p.paramDefinitions).join(', ') || 'none'}): ${p.description}`).join('\n')}`,
+        'Triage (from the triage agent, quoting the alert):',
+        fence('triage', JSON.stringify(input.triage, null, 2)),
+        'Matching playbooks (names, risk, params; targets are the alert\'s label values):',
+        fence('matching playbooks', playbooks.length === 0 ? 'none' : playbooks.map((p) => `- ${p.name} (${p.remediation}, risk ${p.risk}; targets ${JSON.stringify(p.params)}; params ${Object.keys(p.paramDefinitions).join(', ') || 'none'}): ${p.description}`).join('\n')),
         `Catalog actions you may propose:\n${input.actions.length === 0 ? 'none' : input.actions.map((a) => `- ${a.name} (risk ${a.risk}; params ${Object.keys(a.paramDefinitions).join(', ')}): ${a.description}`).join('\n')}`,
       ];
       if (input.rejected) {
-        parts.push(`Your previous proposal was rejected by the reviewer. Address every point.\nPrevious proposal:\n${JSON.stringify(input.rejected.proposal, null, 2)}\nReview:\n${JSON.stringify(input.rejected.review, null, 2)}`);
+        parts.push('Your previous proposal was rejected by the reviewer. Address every point of the review.', fence('previous proposal', JSON.stringify(input.rejected.proposal, null, 2)), fence('review', JSON.stringify(input.rejected.review, null, 2)));
       }
       parts.push('The alert group:', fence('alert group', alertGroupText(input.group)));
       return parts.join('\n\n');
@@ -44,7 +47,9 @@ export function fixAgent(): AgentDefinition<FixInput, FixOutput> {
     guard(output, input) {
       const checked = checkProposal(output.proposal, { playbooks: input.playbooks, actions: input.actions, labels: groupLabels(input.group) });
       if (!checked.ok) return { output: offlineFix(input).output, violations: [...checked.violations, 'the offline proposal is shown instead'] };
-      return { output: { ...output, proposal: checked.proposal, risk: higherRisk(output.risk, checked.risk) }, violations: checked.violations };
+      const risk = higherRisk(output.risk, checked.risk);
+      const understated = risk !== output.risk ? [`risk ${output.risk} is below the ${output.proposal.kind}'s own ${risk}; kept ${risk}`] : [];
+      return { output: { ...output, proposal: checked.proposal, risk }, violations: [...checked.violations, ...understated] };
     },
     audit: (output) => ({ action: 'agent.proposal', outcome: output.proposal.kind, detail: JSON.stringify({ summary: output.summary, proposal: output.proposal, risk: output.risk }) }),
   };
@@ -78,7 +83,11 @@ export function offlineFix(input: FixInput): OfflineAnswer<FixOutput> {
   };
 }
 
-function remediationStep(remediation: TriageOutput['remediation'], labels: Record<string, string>): string {
+/** A label value shown in a step only when it looks like a name: labels are whatever the alert's sender wrote. */
+const NAME_LIKE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$/;
+
+function remediationStep(remediation: TriageOutput['remediation'], raw: Record<string, string>): string {
+  const labels = Object.fromEntries(Object.entries(raw).filter(([, v]) => NAME_LIKE.test(v)));
   const target = [labels.deployment ?? labels.statefulset ?? labels.daemonset ?? labels.pod ?? labels.service ?? labels.instance, labels.namespace && `in ${labels.namespace}`].filter(Boolean).join(' ');
   const on = target ? ` (${target})` : '';
   switch (remediation) {

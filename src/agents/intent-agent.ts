@@ -54,7 +54,8 @@ export function intentAgent(deps: IntentAgentDeps): AgentDefinition<IntentInput,
     guard(output, input) {
       if (output.kind !== 'command') return { output, violations: [] };
       const command = output.command.trim().replace(new RegExp(`^${escapeRegExp(input.commandPrefix)}\\s+`), '');
-      const problem = deps.check(command);
+      // One line: a second line would ride along in the button's value and the audit row.
+      const problem = /[\r\n]/.test(command) ? 'a command is one line' : deps.check(command);
       if (problem === undefined) return { output: { ...output, command }, violations: [] };
       return {
         output: { kind: 'question', question: `I could not turn that into a command I may offer you (${problem}). Which command did you mean? \`${input.commandPrefix} help\` lists them.` },

@@ -16,6 +16,8 @@ export interface PlaybookCandidate {
   missing: string[];
   /** Why it matched, for people. */
   matchedBy: string;
+  /** Matched on labels (and services) alone, not on annotations or text: a condition of auto-run. */
+  matchedByLabels: boolean;
   /** The playbook's own params: what any other value a proposal sets is checked against. */
   paramDefinitions: Record<string, ParamDefinition>;
   /** As the playbook declares it; whether a run is automatic is decided by autorun-policy.ts. */
@@ -36,6 +38,7 @@ export function playbookCandidates(group: AlertGroup, definitions: Iterable<Work
         params: m.params,
         missing: m.missing,
         matchedBy: m.matchedBy,
+        matchedByLabels: m.byLabels,
         paramDefinitions: m.playbook.params,
         autorun: spec.autorun,
       },

@@ -15,7 +15,7 @@ export function postmortemAgent(): AgentDefinition<PostmortemInput, PostmortemOu
     usesTools: false,
     prompt: (input, fence) =>
       [
-        `Incident ${input.incident.id} (${input.incident.severity}): ${input.incident.title}`,
+        `Incident ${input.incident.id} (${input.incident.severity}); its title is in the record below.`,
         'The stored record:',
         fence('incident record', JSON.stringify(input.incident, null, 2)),
         'The timeline (oldest first):',

@@ -56,11 +56,11 @@ function targetedParams(
   const violations: string[] = [];
   const out = new Map<string, string>(Object.entries(targets));
   for (const { name, value } of given) {
-    if (name in targets) {
+    if (Object.hasOwn(targets, name)) {
       if (value !== targets[name]) violations.push(`${name}=${JSON.stringify(value)} replaced by the alert's own ${name}=${JSON.stringify(targets[name])}`);
       continue;
     }
-    const definition = definitions[name];
+    const definition = Object.hasOwn(definitions, name) ? definitions[name] : undefined;
     if (definition === undefined) {
       violations.push(`unknown param ${JSON.stringify(name)} dropped`);
       continue;

@@ -24,8 +24,10 @@ export function reviewAgent(): AgentDefinition<ReviewInput, ReviewOutput> {
     usesTools: false,
     prompt: (input, fence) =>
       [
-        `Triage:\n${JSON.stringify(input.triage, null, 2)}`,
-        `Proposed remediation:\n${JSON.stringify(input.fix, null, 2)}`,
+        'Triage (quoting the alert):',
+        fence('triage', JSON.stringify(input.triage, null, 2)),
+        'Proposed remediation:',
+        fence('proposed remediation', JSON.stringify(input.fix, null, 2)),
         'The alert group:',
         fence('alert group', alertGroupText(input.group)),
       ].join('\n\n'),

@@ -33,6 +33,8 @@ export interface DispatcherOptions<Deps> {
    * the thread. Slash commands and buttons keep the "did you mean" reply.
    */
   freeText?: (request: { invocation: Invocation; caller: Caller; reply: Replier; log: Logger }) => Promise<void>;
+  /** Applied to free text before it is stored in the audit log (people paste tokens). Default: none. */
+  redact?: (text: string) => string;
 }
 
 export interface DispatchResult {
@@ -57,6 +59,7 @@ export const NO_ACCESS = "You don't have access to opsbot yet; ask an admin to g
 export function createDispatcher<Deps>(options: DispatcherOptions<Deps>): Dispatcher {
   const { registry, store, clock, commandPrefix, deps } = options;
   const recordOutcome = options.recordOutcome ?? ((entry: NewAuditEntry) => void store.audit.append(entry));
+  const redact = (text: string | null | undefined) => (text == null ? null : options.redact ? options.redact(text) : text);
 
   return {
     async dispatch(invocation, caller, reply, log) {
@@ -67,9 +70,10 @@ export function createDispatcher<Deps>(options: DispatcherOptions<Deps>): Dispat
           channel: invocation.channelId,
           action: 'command',
           command: fields.command ?? null,
-          args: fields.args ?? null,
+          // What people typed may hold a pasted token: arguments and details are stored redacted.
+          args: redact(fields.args),
           outcome,
-          detail: fields.detail ?? null,
+          detail: redact(fields.detail),
         };
         // The reply still goes out; a broken audit log must be loud, not a crash of the worker.
         const failed = (err: unknown) => log.error({ err }, 'audit write failed');

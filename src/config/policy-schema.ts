@@ -46,7 +46,16 @@ export interface Policy {
   agents: {
     /** Turns of a thread the intent agent remembers, and for how long. */
     memory: { turns: number; ttlMs: number };
-    tools: { maxCalls: number; maxResultChars: number };
+    tools: {
+      maxCalls: number;
+      maxResultChars: number;
+      /**
+       * Hosts an alert's generator URL may name for the Prometheus tool when PROMETHEUS_URL is
+       * unset. Alert text is written by whoever sends the alert: it must not choose where opsbot
+       * sends requests unless the host is listed here.
+       */
+      generatorUrlHosts: string[];
+    };
     /** After this many model failures in a row, agents answer offline for `cooldownMs`. */
     breaker: { failures: number; cooldownMs: number };
     /** How long agent runs (inputs, transcripts, outputs) are kept. */
@@ -143,12 +152,20 @@ export const policySchema: z.ZodType<Policy> = section({
   ),
   agents: section({
     memory: section({ turns: count(0, 50, 10), ttl: duration('24h').prefault('24h') }),
-    tools: section({ max_calls: count(0, 50, 8), max_result_chars: count(500, 100_000, 8000) }),
+    tools: section({
+      max_calls: count(0, 50, 8),
+      max_result_chars: count(500, 100_000, 8000),
+      generator_url_hosts: z
+        .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { error: (iss) => `expected a host like prometheus.monitoring:9090, got ${showValue(iss.input)}` }), {
+          error: (iss) => `expected a list of hosts, got ${showValue(iss.input)}`,
+        })
+        .default([]),
+    }),
     breaker: section({ failures: count(1, 100, 3), cooldown: duration('5m').prefault('5m') }),
     retention: duration('90d').prefault('90d'),
   }).transform((a) => ({
     memory: { turns: a.memory.turns, ttlMs: a.memory.ttl },
-    tools: { maxCalls: a.tools.max_calls, maxResultChars: a.tools.max_result_chars },
+    tools: { maxCalls: a.tools.max_calls, maxResultChars: a.tools.max_result_chars, generatorUrlHosts: a.tools.generator_url_hosts },
     breaker: { failures: a.breaker.failures, cooldownMs: a.breaker.cooldown },
     retentionMs: a.retention,
   })),

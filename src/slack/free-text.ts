@@ -26,6 +26,8 @@ export interface FreeTextDeps {
   clock: Clock;
   policy: Policy;
   commandPrefix: string;
+  /** Thread memory keeps what was said with its secrets redacted. */
+  redact: (text: string) => string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createFreeTextHandler(deps: FreeTextDeps) {
 
     const check = (command: string): string | undefined => {
       if (command.length > MAX_COMMAND_CHARS) return `longer than ${MAX_COMMAND_CHARS} characters`;
+      if (/[\r\n]/.test(command)) return 'a command is one line';
       try {
         const found = deps.registry.match(tokenize(command));
         if (found.kind === 'unknown') return `\`${found.input}\` is not a command`;
@@ -65,8 +68,8 @@ export function createFreeTextHandler(deps: FreeTextDeps) {
     if (thread && memory.turns > 0) {
       const said = answer.output.kind === 'command' ? `command: ${answer.output.command}` : answer.output.kind === 'question' ? `question: ${answer.output.question}` : `answer: ${answer.output.answer}`;
       deps.store.transaction(() => {
-        deps.store.threadMemory.append({ channel: invocation.channelId, threadTs: thread, role: 'user', userId: caller.id, text: invocation.text, at: now });
-        deps.store.threadMemory.append({ channel: invocation.channelId, threadTs: thread, role: 'assistant', userId: null, text: said, at: deps.clock.now() });
+        deps.store.threadMemory.append({ channel: invocation.channelId, threadTs: thread, role: 'user', userId: caller.id, text: deps.redact(invocation.text), at: now });
+        deps.store.threadMemory.append({ channel: invocation.channelId, threadTs: thread, role: 'assistant', userId: null, text: deps.redact(said), at: deps.clock.now() });
       });
     }
   };

@@ -19,7 +19,15 @@ export interface Intake {
   setBot(bot: BotIdentity): void;
 }
 
-export function createIntake(deps: { store: Store; clock: Clock; log: Logger; command: string; alertChannels: readonly string[] }): Intake {
+export function createIntake(deps: {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  command: string;
+  alertChannels: readonly string[];
+  /** Applied to what people typed before it is stored in the audit log (people paste tokens). */
+  redact?: (text: string) => string;
+}): Intake {
   const { store, clock, log } = deps;
   let bot: BotIdentity | undefined;
   const alertChannels = new Set(deps.alertChannels);
@@ -35,7 +43,7 @@ export function createIntake(deps: { store: Store; clock: Clock; log: Logger; co
       if (err instanceof OpsError && err.code === 'inbox_duplicate_key') return undefined;
       throw err;
     }
-    store.audit.append({ at, actor: who, channel: where, action: 'received', command: kind, args: JSON.stringify({ text: summary }), outcome: 'accepted' });
+    store.audit.append({ at, actor: who, channel: where, action: 'received', command: kind, args: JSON.stringify({ text: deps.redact ? deps.redact(summary) : summary }), outcome: 'accepted' });
     return inboxId;
   });
 

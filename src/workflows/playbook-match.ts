@@ -39,6 +39,11 @@ export interface PlaybookMatchResult {
    * the matcher that applied and its conditions, as the playbook wrote them (no alert text).
    */
   matchedBy: string;
+  /**
+   * A matcher of labels and services alone applied. Annotations and text are free text anyone who
+   * can post an alert writes; a playbook matched only through them is offered, never auto-run.
+   */
+  byLabels: boolean;
   /** Labels that could not supply their param (absent, differing across firing alerts, or refused): not targetable. */
   missing: string[];
   /** How many conditions the matcher that applied holds; more is more specific. */
@@ -79,9 +84,12 @@ export function matchPlaybooks(group: AlertGroup, playbooks: Iterable<WorkflowDe
     const spec = playbook.playbook;
     if (spec === undefined) continue;
     let best: { index: number; conditions: string[] } | undefined;
+    let byLabels = false;
     spec.match.forEach((matcher, index) => {
       const conditions = applies(matcher, subject);
-      if (conditions !== undefined && (best === undefined || conditions.length > best.conditions.length)) best = { index, conditions };
+      if (conditions === undefined) return;
+      if (matcher.text === undefined && matcher.annotations === undefined) byLabels = true;
+      if (best === undefined || conditions.length > best.conditions.length) best = { index, conditions };
     });
     if (best === undefined) continue;
     results.push({
@@ -89,6 +97,7 @@ export function matchPlaybooks(group: AlertGroup, playbooks: Iterable<WorkflowDe
       ...targets(playbook, spec, group, firing),
       matchedBy: `match[${best.index}]: ${best.conditions.join(', ')}`,
       specificity: best.conditions.length,
+      byLabels,
     });
   }
   return results.sort(

@@ -201,6 +201,7 @@ describe('agent runner', () => {
       params: { namespace: 'shop', deployment: 'api' },
       missing: [],
       matchedBy: 'labels alertname=KubePodCrashLooping',
+      matchedByLabels: true,
       paramDefinitions: { namespace: { type: 'string', required: true }, deployment: { type: 'string', required: true } },
     };
     const triage = (await runner.run(triageAgent(), triageInput, asked)).output;

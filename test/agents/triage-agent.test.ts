@@ -51,6 +51,7 @@ describe('offline triage', () => {
       params: { instance: '10.0.0.12:9100' },
       missing: [],
       matchedBy: 'labels alertname=/NodeFilesystem.*/',
+      matchedByLabels: true,
       paramDefinitions: {},
     };
     const answer = offlineTriage({ group: rule('NodeFilesystemSpaceFillingUp'), playbooks: [playbook], customerFacing: false });

@@ -20,10 +20,17 @@ interface MatrixResponse {
 
 /**
  * A Prometheus range query (`/api/v1/query_range`), summarised per series (first, min, max, last)
- * so a day of data fits in a few lines. The server is PROMETHEUS_URL, or else the host of the
- * alert's own generator URL; the model can choose the query, never the server.
+ * so a day of data fits in a few lines. The server is PROMETHEUS_URL, or else the alert's own
+ * generator URL when its host is allowlisted; the model can choose the query, never the server.
  */
-export function prometheusQueryTool(options: { url: string | undefined; clock: Clock; timeoutMs?: number; fetch?: typeof fetch }): ReadOnlyTool {
+export function prometheusQueryTool(options: {
+  url: string | undefined;
+  /** Hosts (`host` or `host:port`) an alert's generator URL may point the tool at when `url` is unset. */
+  generatorHosts?: readonly string[];
+  clock: Clock;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}): ReadOnlyTool {
   const doFetch = options.fetch ?? fetch;
   return defineTool({
     name: 'prometheus_query_range',
@@ -31,8 +38,8 @@ export function prometheusQueryTool(options: { url: string | undefined; clock: C
     input,
     agents: ['triage', 'fix'],
     async run(args, context) {
-      const base = serverFor(options.url, context);
-      if (base === undefined) return 'No Prometheus is configured (PROMETHEUS_URL) and the alert has no generator URL; this tool is unavailable.';
+      const base = serverFor(options.url, options.generatorHosts ?? [], context);
+      if (base === undefined) return 'No Prometheus is configured (PROMETHEUS_URL) and the alert has no generator URL on a host listed in agents.tools.generator_url_hosts; this tool is unavailable.';
       const end = options.clock.now() / 1000;
       const start = end - args.minutes * 60;
       const step = Math.max(15, Math.ceil((args.minutes * 60) / TARGET_POINTS));
@@ -52,13 +59,14 @@ export function prometheusQueryTool(options: { url: string | undefined; clock: C
   });
 }
 
-function serverFor(configured: string | undefined, context: ToolContext): string | undefined {
+function serverFor(configured: string | undefined, allowedHosts: readonly string[], context: ToolContext): string | undefined {
   if (configured !== undefined) return configured;
   const generator = context.alertGroup?.alerts.find((a) => a.generatorURL)?.generatorURL;
   if (generator === undefined) return undefined;
   try {
     const url = new URL(generator);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+    const allowed = allowedHosts.includes(url.host) || allowedHosts.includes(url.hostname);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && allowed ? url.origin : undefined;
   } catch {
     return undefined;
   }
