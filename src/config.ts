@@ -36,6 +36,8 @@ export interface Config {
   anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   github: { token: string | undefined; apiUrl: string; webhookSecret: string | undefined };
   kubeconfig: string | undefined;
+  /** Running in a pod (KUBERNETES_SERVICE_HOST set): the service account is used when KUBECONFIG is not set. */
+  inCluster: boolean;
   alertmanagerWebhookToken: string | undefined;
   prometheus: { url: string | undefined };
   pagerduty: { routingKey: string | undefined };
@@ -94,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     anthropic: { apiKey: vars.ANTHROPIC_API_KEY, baseUrl: vars.ANTHROPIC_BASE_URL, model: vars.ANTHROPIC_MODEL },
     github: { token: vars.GITHUB_TOKEN, apiUrl: vars.GITHUB_API_URL, webhookSecret: vars.GITHUB_WEBHOOK_SECRET },
     kubeconfig: vars.KUBECONFIG,
+    inCluster: vars.KUBERNETES_SERVICE_HOST !== undefined && vars.KUBERNETES_SERVICE_HOST !== '',
     alertmanagerWebhookToken: vars.ALERTMANAGER_WEBHOOK_TOKEN,
     prometheus: { url: vars.PROMETHEUS_URL },
     pagerduty: { routingKey: vars.PAGERDUTY_ROUTING_KEY },

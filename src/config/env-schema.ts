@@ -80,6 +80,8 @@ export const envSchema = z.object({
   GITHUB_WEBHOOK_SECRET: secret(),
 
   KUBECONFIG: z.string().optional(),
+  // Set by Kubernetes in every pod: in-cluster config is used when KUBECONFIG is not.
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
   ALERTMANAGER_WEBHOOK_TOKEN: secret(),
   PROMETHEUS_URL: httpUrl('remove').optional(),
   PAGERDUTY_ROUTING_KEY: secret(),

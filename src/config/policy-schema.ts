@@ -61,6 +61,36 @@ export interface Policy {
     /** How long agent runs (inputs, transcripts, outputs) are kept. */
     retentionMs: number;
   };
+  kubernetes: {
+    /** Allowed kubeconfig contexts, each an environment with its allowed namespaces; nothing else is reachable. */
+    contexts: Record<string, KubeContextPolicy>;
+    /** Used when a command names no context; else the only context, or the kubeconfig's current one if allowed. */
+    defaultContext?: string;
+  };
+  github: {
+    /** `owner/repo` opsbot may act on; empty: any the token reaches. */
+    repositories: string[];
+    mergeMethod: 'merge' | 'squash' | 'rebase';
+    /** Slack user id → GitHub login: nobody approves their own pull request through opsbot. */
+    users: Record<string, string>;
+    ci: {
+      /** Re-run a failed run once by itself when the CI analyst calls it infrastructure or flaky (subject to `/ops autorun`). */
+      rerunTransient: boolean;
+      /** Review each opened pull request with the PR reviewer. */
+      reviewPullRequests: boolean;
+    };
+  };
+}
+
+export interface KubeNamespacePolicy {
+  /** Overrides the environment's roles for this namespace (only ever stricter is sensible, any is allowed). */
+  roleToWrite?: Role;
+  roleToReadRaw?: Role;
+}
+
+export interface KubeContextPolicy {
+  environment: string;
+  namespaces: Record<string, KubeNamespacePolicy>;
 }
 
 export const DEFAULT_ENVIRONMENTS: Readonly<Record<string, EnvironmentPolicy>> = {
@@ -84,6 +114,10 @@ function count(min: number, max: number, fallback: number) {
   const message = (iss: { input?: unknown }) => `expected a whole number from ${min} to ${max}, got ${showValue(iss.input)}`;
   return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }).default(fallback);
 }
+
+const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/;
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -168,6 +202,70 @@ export const policySchema: z.ZodType<Policy> = section({
     tools: { maxCalls: a.tools.max_calls, maxResultChars: a.tools.max_result_chars, generatorUrlHosts: a.tools.generator_url_hosts },
     breaker: { failures: a.breaker.failures, cooldownMs: a.breaker.cooldown },
     retentionMs: a.retention,
+  })),
+  kubernetes: section({
+    contexts: z.preprocess(
+      (value) => value ?? {},
+      z.record(
+        z.string().regex(CONTEXT_NAME, { error: (iss) => `expected a kubeconfig context name, got ${showValue(iss.input)}` }),
+        section({
+          environment: z.string({ error: (iss) => `expected the environment this context is (production, staging…), got ${showValue(iss.input)}` }).regex(ENVIRONMENT_NAME, {
+            error: (iss) => `expected an environment name of lowercase letters, digits, - and _, got ${showValue(iss.input)}`,
+          }),
+          namespaces: z.preprocess(
+            // A list of names is the common case; a mapping gives a namespace its own roles.
+            (value) => (Array.isArray(value) ? Object.fromEntries(value.map((name) => [name, {}])) : value),
+            z.record(
+              z.string().regex(NAMESPACE_NAME, { error: (iss) => `expected a namespace name (lowercase letters, digits and -), got ${showValue(iss.input)}` }),
+              z.preprocess((value) => value ?? {}, section({ role_to_write: role().optional(), role_to_read_raw: role().optional() })),
+              { error: (iss) => `expected a list of namespaces, or a mapping of namespace to roles, got ${showValue(iss.input)}` },
+            ),
+          ),
+        }),
+        { error: (iss) => `expected a mapping of kubeconfig context names, got ${showValue(iss.input)}` },
+      ),
+    ),
+    default_context: z.string().optional(),
+  }).transform((k, ctx) => {
+    const contexts: Record<string, KubeContextPolicy> = {};
+    for (const [name, c] of Object.entries(k.contexts)) {
+      const namespaces: Record<string, KubeNamespacePolicy> = {};
+      for (const [ns, roles] of Object.entries(c.namespaces)) {
+        namespaces[ns] = {
+          ...(roles.role_to_write ? { roleToWrite: roles.role_to_write } : {}),
+          ...(roles.role_to_read_raw ? { roleToReadRaw: roles.role_to_read_raw } : {}),
+        };
+      }
+      contexts[name] = { environment: c.environment, namespaces };
+    }
+    if (k.default_context !== undefined && !(k.default_context in contexts)) {
+      ctx.addIssue({ code: 'custom', path: ['default_context'], message: `expected one of the contexts listed under kubernetes.contexts (${Object.keys(contexts).join(', ') || 'none'}), got ${showValue(k.default_context)}` });
+    }
+    return { contexts, ...(k.default_context !== undefined ? { defaultContext: k.default_context } : {}) };
+  }),
+  github: section({
+    repositories: z
+      .array(z.string().regex(REPOSITORY, { error: (iss) => `expected owner/repo, got ${showValue(iss.input)}` }), { error: (iss) => `expected a list of owner/repo, got ${showValue(iss.input)}` })
+      .default([]),
+    merge_method: z.enum(['merge', 'squash', 'rebase'], { error: (iss) => `expected merge, squash or rebase, got ${showValue(iss.input)}` }).default('squash'),
+    users: z
+      .preprocess(
+        (value) => value ?? {},
+        z.record(
+          z.string().regex(/^[UW][A-Z0-9]{2,}$/, { error: (iss) => `expected a Slack user ID like U0123ABCD, got ${showValue(iss.input)}` }),
+          z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { error: (iss) => `expected a GitHub login, got ${showValue(iss.input)}` }),
+          { error: (iss) => `expected a mapping of Slack user IDs to GitHub logins, got ${showValue(iss.input)}` },
+        ),
+      ),
+    ci: section({
+      rerun_transient: z.boolean({ error: (iss) => `expected true or false, got ${showValue(iss.input)}` }).default(true),
+      review_pull_requests: z.boolean({ error: (iss) => `expected true or false, got ${showValue(iss.input)}` }).default(false),
+    }),
+  }).transform((g) => ({
+    repositories: g.repositories,
+    mergeMethod: g.merge_method,
+    users: g.users,
+    ci: { rerunTransient: g.ci.rerun_transient, reviewPullRequests: g.ci.review_pull_requests },
   })),
 });
 
