@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAgentRunner, type AgentRunner } from './agents/agent-runner.ts';
+import { createAutorunSwitch } from './autorun-switch.ts';
 import { createLlmClient } from './agents/llm-client.ts';
 import { prometheusQueryTool } from './agents/tools/prometheus-query-tool.ts';
 import type { Clock } from './clock.ts';
@@ -169,13 +170,14 @@ export function createApp(deps: AppDeps): OpsApp {
     clock,
     log,
   });
+  const autorun = createAutorunSwitch(store);
   const registry = createRegistry([...builtinCommands, ...featureCommands]);
   const dispatcher = createDispatcher({
     registry,
     store,
     clock,
     commandPrefix: config.slack.command,
-    deps: { store, registry, workflows: workflows.services, policy: config.policy },
+    deps: { store, registry, workflows: workflows.services, policy: config.policy, autorun },
     recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
     freeText: createFreeTextHandler({
       runner: agents,

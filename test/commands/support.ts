@@ -10,6 +10,7 @@ import type { AnyCommand } from '../../src/commands/command-types.ts';
 import { createDispatcher, type DispatchResult } from '../../src/commands/dispatch.ts';
 import { builtinCommands } from '../../src/commands/index.ts';
 import { createRegistry } from '../../src/commands/registry.ts';
+import { createAutorunSwitch } from '../../src/autorun-switch.ts';
 import { defaultPolicy } from '../../src/config/policy-schema.ts';
 import type { Role } from '../../src/roles.ts';
 import { toContent, type FileContent, type MessageContent, type MessageRef, type Replier } from '../../src/slack/chat-port.ts';
@@ -77,7 +78,7 @@ export function useOpsbot(extraCommands: AnyCommand[] = []) {
     stores.push(store);
     const clock = new ManualClock(Date.parse('2026-03-02T09:30:00Z'));
     const registry = createRegistry([...builtinCommands, ...extraCommands]);
-    const dispatcher = createDispatcher({ registry, store, clock, commandPrefix: '/ops', deps: { store, registry, policy: defaultPolicy() } });
+    const dispatcher = createDispatcher({ registry, store, clock, commandPrefix: '/ops', deps: { store, registry, policy: defaultPolicy(), autorun: createAutorunSwitch(store) } });
     const logger = capturingLogger();
 
     const as = async (userId: string, text: string, options: { role?: Role | null; channelId?: string } = {}): Promise<RunResult> => {
