@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { createAgentRunner, type AgentRunner } from './agents/agent-runner.ts';
 import { createAutorunSwitch } from './autorun-switch.ts';
 import { createLlmClient } from './agents/llm-client.ts';
+import { githubTools } from './agents/tools/github-tools.ts';
+import { kubernetesTools } from './agents/tools/kubernetes-tools.ts';
 import { prometheusQueryTool } from './agents/tools/prometheus-query-tool.ts';
 import type { Clock } from './clock.ts';
 import { bootstrapAdmins } from './commands/bootstrap-admins.ts';
@@ -16,6 +18,12 @@ import { ConfigError, errorMessage } from './errors.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer, type Route, sendJson } from './http/server.ts';
 import { WORKFLOW_WEBHOOK_PREFIX } from './http/workflow-webhook.ts';
+import { GITHUB_INBOX_KIND, GITHUB_WEBHOOK_PATH } from './http/github-webhook.ts';
+import { createCiServices } from './integrations/github/ci-services.ts';
+import { createGitHubClient, type GitHubTiming } from './integrations/github/github-client.ts';
+import { createGitHubOps } from './integrations/github/github-ops.ts';
+import { createKubeClients } from './integrations/kubernetes/kube-client.ts';
+import { createKubeOps } from './integrations/kubernetes/kube-ops.ts';
 import { boltLogger } from './logger.ts';
 import { createRedactor } from './redact.ts';
 import { type BoltSlack, createBoltSlack } from './slack/bolt-app.ts';
@@ -36,6 +44,10 @@ import { createStore } from './store/store.ts';
 import type { Store } from './store/types.ts';
 import type { WorkflowEngine } from './workflows/engine.ts';
 import { createWorkflowRuntime } from './workflows/workflow-runtime.ts';
+import { createIncidentRuntime } from './incidents/incident-runtime.ts';
+import type { IncidentService } from './incidents/incident-service.ts';
+import { createHomeSections } from './slack/home-sections.ts';
+import { createApproverCheck } from './workflows/approvers.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -64,6 +76,8 @@ export interface AppDeps {
   workDir?: string;
   /** Reads the variables workflows name as their webhook token (`triggers.webhook.token_env`). */
   secretEnv?: (name: string) => string | undefined;
+  /** Octokit's retry, rate-limit and pacing timers (tests shrink them); default GitHub's guidance. */
+  githubTiming?: Partial<GitHubTiming>;
 }
 
 export interface OpsApp {
@@ -79,6 +93,8 @@ export interface OpsApp {
   readonly workflows: WorkflowEngine;
   /** The LLM agents (offline without ANTHROPIC_API_KEY). */
   readonly agents: AgentRunner;
+  /** Incidents; other features report onto a timeline with `incidents.recordEvent(…)`. */
+  readonly incidents: IncidentService;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -132,6 +148,27 @@ export function createApp(deps: AppDeps): OpsApp {
     policy: { memberRole: config.policy.roles.default, guestRole: config.policy.roles.guests },
     teamId: () => bot?.teamId,
   });
+  // GitHub (issue 5): one client for the pr/ci commands, the CI-failure flow, the github.* actions
+  // and the agents' read-only tools. Without GITHUB_TOKEN there is none, and they say so.
+  const github = config.github.token
+    ? createGitHubOps({
+        client: createGitHubClient({
+          token: config.github.token,
+          baseUrl: config.github.apiUrl,
+          userAgent: 'opsbot',
+          log,
+          clock,
+          ...(deps.githubTiming ? { timing: deps.githubTiming } : {}),
+        }),
+        policy: config.policy.github,
+        clock,
+        log,
+      })
+    : undefined;
+  // Kubernetes (issue 5): only KUBECONFIG's file, or the pod's service account; only the contexts
+  // opsbot.yaml allows get API clients. Without either there is none, and the k8s commands say so.
+  const kubeClients = createKubeClients({ kubeconfig: config.kubeconfig, inCluster: config.inCluster, allowedContexts: Object.keys(config.policy.kubernetes.contexts) });
+  const kube = kubeClients ? createKubeOps({ clients: kubeClients, policy: config.policy.kubernetes, clock, log }) : undefined;
   const workflows = createWorkflowRuntime({
     store,
     chat,
@@ -146,6 +183,8 @@ export function createApp(deps: AppDeps): OpsApp {
     // Resolved once, so a later chdir in the process cannot move where steps run.
     workDir: path.resolve(deps.workDir ?? '.'),
     secretEnv: deps.secretEnv ?? (() => undefined),
+    ...(github ? { github } : {}),
+    ...(kube ? { kube } : {}),
   });
   const agents = createAgentRunner({
     ...(config.anthropic.apiKey
@@ -163,7 +202,11 @@ export function createApp(deps: AppDeps): OpsApp {
       : {}),
     runs: store.agentRuns,
     audit: store.audit,
-    tools: [prometheusQueryTool({ url: config.prometheus.url, generatorHosts: config.policy.agents.tools.generatorUrlHosts, clock })],
+    tools: [
+      prometheusQueryTool({ url: config.prometheus.url, generatorHosts: config.policy.agents.tools.generatorUrlHosts, clock }),
+      ...(github ? githubTools({ github, clock }) : []),
+      ...(kube ? kubernetesTools({ kube }) : []),
+    ],
     limits: config.policy.agents.tools,
     breaker: config.policy.agents.breaker,
     redactor,
@@ -171,13 +214,54 @@ export function createApp(deps: AppDeps): OpsApp {
     log,
   });
   const autorun = createAutorunSwitch(store);
+  // Incidents (issue 6): declare, channel or thread, timeline, paging and PagerDuty, postmortem.
+  // Reads the escalation file now (a bad one stops start-up); its timers start in start().
+  const incidents = createIncidentRuntime({
+    config,
+    store,
+    chat,
+    slackCall: (method, args) => outbox.call(method, args),
+    callers,
+    agents,
+    ...(github ? { github } : {}),
+    metrics,
+    clock,
+    log,
+    redact: (text) => redactor.redactString(text),
+  });
+  const viewCommands = { ...workflows.viewCommands, ...incidents.viewCommands };
+  const homeSections = createHomeSections({
+    incidents: incidents.service,
+    store,
+    isApprover: createApproverCheck({ client, clock, log, roleOf: async (userId) => (await callers.resolve(userId)).role }).isApprover,
+    permalink: (channel, ts) => incidents.slack.permalink(channel, ts),
+    clock,
+    log,
+  });
+  // The GitHub webhook (POST /webhooks/github), the CI-failure flow and the `ci` commands.
+  const ci = createCiServices({ config, store, chat, agents, autorun, github, clock, log });
   const registry = createRegistry([...builtinCommands, ...featureCommands]);
   const dispatcher = createDispatcher({
     registry,
     store,
     clock,
     commandPrefix: config.slack.command,
-    deps: { store, registry, workflows: workflows.services, policy: config.policy, autorun },
+    deps: {
+      store,
+      registry,
+      workflows: workflows.services,
+      policy: config.policy,
+      autorun,
+      ci: ci.actions,
+      // The pr commands (PrCommandDeps).
+      agents,
+      ...(github ? { github } : {}),
+      dryRun: config.dryRun,
+      // The k8s commands (K8sCommandDeps).
+      ...(kube ? { kube: { ops: kube, dryRun: config.dryRun } } : {}),
+      // The incident commands (IncidentCommandDeps).
+      incidents: incidents.service,
+    },
     recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
     freeText: createFreeTextHandler({
       runner: agents,
@@ -204,15 +288,23 @@ export function createApp(deps: AppDeps): OpsApp {
     store,
     clock,
     log: log.child({ component: 'inbox' }),
-    handlers: createRequestHandlers({
-      chat,
-      callers,
-      dispatch,
-      makeReplier: (invocation, requestLog) => createReplier({ chat, invocation, log: requestLog }),
-      botUserId: () => bot?.userId,
-      commandName: config.slack.command,
-      viewCommands: workflows.viewCommands,
-    }),
+    handlers: {
+      ...createRequestHandlers({
+        chat,
+        callers,
+        dispatch,
+        makeReplier: (invocation, requestLog) => createReplier({ chat, invocation, log: requestLog }),
+        botUserId: () => bot?.userId,
+        commandName: config.slack.command,
+        viewCommands,
+        homeSections,
+      }),
+      // Recorded GitHub deliveries (POST /webhooks/github).
+      [GITHUB_INBOX_KIND]: ci.inboxHandler,
+      // 📌 reactions on incident messages, and "Declare incident from message".
+      reaction: incidents.handlers.reaction,
+      shortcut: incidents.handlers.shortcut,
+    },
     onDepthChange: (depth) => metrics.inboxDepth.set(depth),
     commit: (write) => groupCommit.add(write),
   });
@@ -228,6 +320,7 @@ export function createApp(deps: AppDeps): OpsApp {
   const routes: Route[] = [
     { method: 'POST', path: '/slack/events', handler: slackEvents },
     { method: 'POST', path: WORKFLOW_WEBHOOK_PREFIX, prefix: true, handler: workflows.webhook },
+    { method: 'POST', path: GITHUB_WEBHOOK_PATH, handler: ci.webhook((id, request) => worker.schedule(id, request)) },
     { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
     {
       method: 'GET',
@@ -311,10 +404,12 @@ export function createApp(deps: AppDeps): OpsApp {
         intake,
         onAccepted: (id, request) => worker.schedule(id, request),
         onAck: (ms) => metrics.ackLatency.observe(ms / 1000),
-        viewErrors: (body) => viewSubmissionErrors(workflows.viewCommands, body),
+        viewErrors: (body) => viewSubmissionErrors(viewCommands, body),
       });
       await slack.start();
       worker.resumeUnfinished();
+      // Pages, reminders and PagerDuty retries due while opsbot was down run now.
+      incidents.start();
       every(HEARTBEAT_MS, () => {
         try {
           store.lock.heartbeat(owner, clock.now());
@@ -337,10 +432,12 @@ export function createApp(deps: AppDeps): OpsApp {
     },
     async stop() {
       for (const cancel of timers.splice(0)) cancel();
+      incidents.stop();
       workflows.scheduler.stop();
       await http.close();
       await slack?.stop();
       await worker.stop();
+      await incidents.idle();
       // Running steps are aborted and left for the next start to resume, as after a crash.
       await workflows.engine.stop();
       const giveUp = new AbortController();
@@ -360,6 +457,7 @@ export function createApp(deps: AppDeps): OpsApp {
     },
     idle: () => worker.idle(),
     workflows: workflows.engine,
+    incidents: incidents.service,
   };
 }
 

@@ -40,7 +40,8 @@ export interface Config {
   inCluster: boolean;
   alertmanagerWebhookToken: string | undefined;
   prometheus: { url: string | undefined };
-  pagerduty: { routingKey: string | undefined };
+  /** Events API v2: routing key (secret) and the enqueue URL (PAGERDUTY_EVENTS_URL). */
+  pagerduty: { routingKey: string | undefined; eventsUrl: string };
   dryRun: boolean;
   logLevel: LogLevel;
   /** The opsbot.yaml path that was read (or would have been, when the default is absent). */
@@ -99,7 +100,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     inCluster: vars.KUBERNETES_SERVICE_HOST !== undefined && vars.KUBERNETES_SERVICE_HOST !== '',
     alertmanagerWebhookToken: vars.ALERTMANAGER_WEBHOOK_TOKEN,
     prometheus: { url: vars.PROMETHEUS_URL },
-    pagerduty: { routingKey: vars.PAGERDUTY_ROUTING_KEY },
+    pagerduty: { routingKey: vars.PAGERDUTY_ROUTING_KEY, eventsUrl: vars.PAGERDUTY_EVENTS_URL },
     dryRun: vars.DRY_RUN,
     logLevel: vars.LOG_LEVEL,
     configPath,
@@ -153,7 +154,7 @@ function collectSecrets(vars: Env): string[] {
     if (value !== undefined) secrets.add(value);
   }
   // Credentials written into an endpoint (https://user:pass@prometheus…) are secrets too.
-  for (const url of [vars.SLACK_API_URL, vars.ANTHROPIC_BASE_URL, vars.GITHUB_API_URL, vars.PROMETHEUS_URL]) {
+  for (const url of [vars.SLACK_API_URL, vars.ANTHROPIC_BASE_URL, vars.GITHUB_API_URL, vars.PROMETHEUS_URL, vars.PAGERDUTY_EVENTS_URL]) {
     if (url === undefined) continue;
     const { password } = new URL(url);
     if (password !== '') {

@@ -20,12 +20,13 @@ import { backupDatabase } from './store/backup.ts';
 import { SCHEMA_VERSION } from './store/migrations.ts';
 import { openDatabase } from './store/open-database.ts';
 import { validateDefinitions } from './workflows/validate-command.ts';
+import { validateEscalationFile } from './incidents/escalation-validate.ts';
 
 const USAGE = `Usage: opsbot <command>
 
   start            Run opsbot: Slack when its tokens are set; otherwise (outside production) the local shell
   shell            Run the local shell (an emulated Slack workspace in your terminal), whatever is set
-  validate         Check opsbot.yaml (and workflows/, playbooks/ once they hold definitions)
+  validate         Check opsbot.yaml, its escalation file, and workflows/, playbooks/ once they hold definitions
   migrate          Create or upgrade the database at DATABASE_PATH
   backup FILE      Copy the live database to FILE (online backup; safe while opsbot runs)
   help             Show this`;
@@ -58,9 +59,11 @@ async function main(argv: string[]): Promise<number> {
       return runLocal(config);
     case 'validate': {
       process.stdout.write(`${config.configPath}: ok\n`);
+      const escalation = validateEscalationFile(config);
+      if (escalation) process.stdout.write(`${escalation.line}\n`);
       const report = validateDefinitions({ workflowsDir: 'workflows', playbooksDir: 'playbooks', knownActions: new Set(ACTION_NAMES) });
       process.stdout.write(report.lines.map((line) => `${line}\n`).join(''));
-      return report.ok ? 0 : 1;
+      return report.ok && escalation?.ok !== false ? 0 : 1;
     }
     case 'migrate': {
       const db = namingDatabasePath(config.databasePath, () => openDatabase(config.databasePath));

@@ -85,6 +85,8 @@ export const envSchema = z.object({
   ALERTMANAGER_WEBHOOK_TOKEN: secret(),
   PROMETHEUS_URL: httpUrl('remove').optional(),
   PAGERDUTY_ROUTING_KEY: secret(),
+  // Where PagerDuty events go; tests point it at a loopback fake of the Events API v2.
+  PAGERDUTY_EVENTS_URL: httpUrl('keep').prefault('https://events.pagerduty.com/v2/enqueue'),
 
   DRY_RUN: z
     .stringbool({

@@ -80,6 +80,23 @@ export interface Policy {
       reviewPullRequests: boolean;
     };
   };
+  /** Incidents: where they live, who may declare what, status reminders, the escalation file. */
+  incidents: IncidentPolicy;
+}
+
+export type IncidentMode = 'channel' | 'thread';
+
+export interface IncidentPolicy {
+  /** `channel`: each incident gets its own channel; `thread`: a thread in `channels.incidents`. */
+  mode: IncidentMode;
+  /** Incident channels are named `<prefix>-<n>-<slug of the title>`. */
+  channelPrefix: string;
+  /** Least role that may declare each severity. */
+  declareRole: Record<Severity, Role>;
+  /** Remind the commander when an open incident has had no status update for this long; 0: never. */
+  statusReminderMs: number;
+  /** The escalation policy file, relative to opsbot.yaml's folder; unset: nobody is paged. */
+  escalationFile?: string;
 }
 
 export interface KubeNamespacePolicy {
@@ -99,7 +116,7 @@ export const DEFAULT_ENVIRONMENTS: Readonly<Record<string, EnvironmentPolicy>> =
 };
 
 /** For an environment the defaults do not know: the production-like, stricter choice. */
-const UNKNOWN_ENVIRONMENT: EnvironmentPolicy = { roleToWrite: 'deployer', roleToReadRaw: 'responder' };
+export const UNKNOWN_ENVIRONMENT: EnvironmentPolicy = { roleToWrite: 'deployer', roleToReadRaw: 'responder' };
 
 export const DEFAULT_SEVERITIES: Readonly<Record<Severity, string>> = {
   P1: 'Critical: customer-facing outage, data loss or security breach. Page on-call now; all hands.',
@@ -120,6 +137,7 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const CHANNEL_PREFIX = /^[a-z0-9][a-z0-9_-]{0,19}$/;
 
 const environmentEntry = section({
   role_to_write: role().optional(),
@@ -267,6 +285,31 @@ export const policySchema: z.ZodType<Policy> = section({
     users: g.users,
     ci: { rerunTransient: g.ci.rerun_transient, reviewPullRequests: g.ci.review_pull_requests },
   })),
+  incidents: section({
+    mode: z.enum(['channel', 'thread'], { error: (iss) => `expected channel or thread, got ${showValue(iss.input)}` }).default('channel'),
+    channel_prefix: z
+      .string({ error: (iss) => `expected a channel name prefix like inc, got ${showValue(iss.input)}` })
+      .regex(CHANNEL_PREFIX, { error: (iss) => `expected a channel name prefix of lowercase letters, digits, - and _ (at most 20), like inc, got ${showValue(iss.input)}` })
+      .default('inc'),
+    declare_role: section({ P1: role().optional(), P2: role().optional(), P3: role().optional(), P4: role().optional() }),
+    // YAML reads a bare 0 as a number; `0` and `off` both mean no reminders.
+    status_reminder: z.preprocess((v) => (v === 0 || v === 'off' ? '0' : v), duration('30m', { allowZero: true })).prefault('30m'),
+    escalation_file: z
+      .string({ error: (iss) => `expected a file name like escalation.yaml, got ${showValue(iss.input)}` })
+      .min(1, { error: 'expected a file name like escalation.yaml, got an empty string' })
+      .optional(),
+  }).transform((i) => {
+    const declareRole = {} as Record<Severity, Role>;
+    // Declaring is never blocked by default: in an emergency anyone may raise the alarm.
+    for (const severity of SEVERITIES) declareRole[severity] = i.declare_role[severity] ?? 'viewer';
+    return {
+      mode: i.mode,
+      channelPrefix: i.channel_prefix,
+      declareRole,
+      statusReminderMs: i.status_reminder,
+      ...(i.escalation_file !== undefined ? { escalationFile: i.escalation_file } : {}),
+    };
+  }),
 });
 
 export function defaultPolicy(): Policy {

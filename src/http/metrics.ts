@@ -32,6 +32,28 @@ export function createMetrics() {
     }),
     outboxDepth: new Gauge({ name: 'opsbot_outbox_depth', help: 'Slack calls waiting in the outbox.', registers: [registry] }),
     inboxDepth: new Gauge({ name: 'opsbot_inbox_depth', help: 'Accepted requests not yet finished.', registers: [registry] }),
+    // Incidents (issue 6).
+    incidentsDeclared: new Counter({
+      name: 'opsbot_incidents_declared_total',
+      help: 'Incidents declared, by severity.',
+      labelNames: ['severity'] as const,
+      registers: [registry],
+    }),
+    incidentsOpen: new Gauge({ name: 'opsbot_incidents_open', help: 'Incidents not resolved, by severity.', labelNames: ['severity'] as const, registers: [registry] }),
+    incidentTimeToAcknowledge: new Histogram({
+      name: 'opsbot_incident_time_to_acknowledge_seconds',
+      help: 'From declaring an incident to its acknowledgement, by severity.',
+      labelNames: ['severity'] as const,
+      buckets: [60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400],
+      registers: [registry],
+    }),
+    incidentTimeToResolve: new Histogram({
+      name: 'opsbot_incident_time_to_resolve_seconds',
+      help: 'From declaring an incident to its resolution, by severity.',
+      labelNames: ['severity'] as const,
+      buckets: [300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800],
+      registers: [registry],
+    }),
   };
 }
 

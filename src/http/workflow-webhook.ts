@@ -112,7 +112,7 @@ function sameSecret(given: string, expected: string): boolean {
  * The whole body, or 'too_large' as soon as it passes `limit`. The stream is not destroyed
  * (that would reset the connection under the 413): the rest is drained and dropped.
  */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+export function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
   return new Promise((resolve, reject) => {
@@ -151,7 +151,7 @@ function parseParams(body: Buffer): Record<string, unknown> | string {
  * Answers before the body has been read: the connection is closed after the answer, and what
  * the client still sends is discarded rather than parsed.
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+export function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   res.setHeader('connection', 'close');
   sendJson(res, status, body);
   req.resume();

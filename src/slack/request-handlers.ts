@@ -4,7 +4,7 @@ import type { DispatchOutcome } from '../commands/dispatch.ts';
 import type { CallerResolver } from './caller-resolver.ts';
 import type { ChatPort, Replier } from './chat-port.ts';
 import type { InboxHandler } from './inbox-worker.ts';
-import { homeView } from './home-view.ts';
+import { type HomeSections, homeView } from './home-view.ts';
 import { INTENT_CANCEL_ACTION, INTENT_RUN_ACTION, intentDoneView } from './views/intent-view.ts';
 
 type Body = Record<string, unknown>;
@@ -32,6 +32,8 @@ export interface HandlerDeps {
   commandName: string;
   /** By the modal's callback_id. */
   viewCommands?: Readonly<Record<string, ViewCommand>>;
+  /** App Home's lists for one person (open incidents, approvals waiting, their runs); absent: none shown. */
+  homeSections?: (userId: string) => Promise<HomeSections>;
 }
 
 /** The field errors of a submitted modal, for the ack (bolt-app.ts); undefined when it may be submitted. */
@@ -153,7 +155,9 @@ export function createRequestHandlers(deps: HandlerDeps): Record<string, InboxHa
       const userId = str(event.user);
       if (!userId) return;
       const caller = await deps.callers.resolve(userId);
-      await deps.chat.publishHome(userId, homeView({ role: caller.role, command: deps.commandName }));
+      // Lists are for people with a role; a failing list must not cost everyone their App Home.
+      const sections = caller.role && deps.homeSections ? await deps.homeSections(userId).catch((err: unknown) => log.warn({ err }, 'App Home lists failed')) : undefined;
+      await deps.chat.publishHome(userId, homeView({ role: caller.role, command: deps.commandName, ...(sections ? { sections } : {}) }));
       log.debug({ userId }, 'app home published');
     },
   };

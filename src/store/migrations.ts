@@ -212,6 +212,130 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX thread_turns_thread ON thread_turns (channel, thread_ts, at);
     `,
   },
+  {
+    version: 4,
+    name: 'CI runs: failed GitHub Actions runs handled once per attempt, their re-runs',
+    sql: `
+      -- One row per failed run attempt opsbot handles; the primary key is what makes the several
+      -- webhook events GitHub sends for one failure (and their redeliveries) one notification.
+      -- repo_key is owner/repo lower-cased: GitHub names are case-insensitive.
+      CREATE TABLE ci_runs (
+        repo_key TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        repo TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('analyzing', 'notified', 'failed')),
+        -- The inbox key of the delivery working on it: a resumed entry goes on, another waits.
+        claimed_by TEXT NOT NULL,
+        run TEXT,
+        analysis TEXT,
+        channel TEXT,
+        message_ts TEXT,
+        error TEXT,
+        issue_by TEXT,
+        issue_url TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (repo_key, run_id, attempt)
+      ) STRICT;
+
+      -- At most one re-run per run attempt, by a person or automatically: a double click or a
+      -- second automatic decision finds the row and does nothing.
+      CREATE TABLE ci_reruns (
+        repo_key TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        requested_by TEXT NOT NULL,
+        automatic INTEGER NOT NULL CHECK (automatic IN (0, 1)),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (repo_key, run_id, attempt)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'incidents: record, responders, timeline, PagerDuty events',
+    sql: `
+      -- INC-<number>. Timers are columns (next_page_at, next_reminder_at): what is due survives a
+      -- restart and is taken up again by the clock. request_key: the Slack request that declared
+      -- it, so a replayed request finds its incident instead of declaring a second one.
+      CREATE TABLE incidents (
+        number INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('P1', 'P2', 'P3', 'P4')),
+        status TEXT NOT NULL CHECK (status IN ('investigating', 'identified', 'monitoring', 'resolved')),
+        service TEXT,
+        summary TEXT,
+        last_update TEXT,
+        commander TEXT NOT NULL,
+        communications TEXT,
+        declared_by TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('channel', 'thread')),
+        channel TEXT,
+        thread_ts TEXT,
+        summary_ts TEXT,
+        announce_channel TEXT,
+        announce_ts TEXT,
+        request_key TEXT,
+        declared_at INTEGER NOT NULL,
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT,
+        mitigated_at INTEGER,
+        resolved_at INTEGER,
+        resolution TEXT,
+        last_update_at INTEGER NOT NULL,
+        escalation_level INTEGER NOT NULL DEFAULT 0,
+        pages INTEGER NOT NULL DEFAULT 0,
+        paged_at INTEGER,
+        next_page_at INTEGER,
+        next_reminder_at INTEGER,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX incidents_request ON incidents (request_key) WHERE request_key IS NOT NULL;
+      CREATE INDEX incidents_channel ON incidents (channel, thread_ts) WHERE channel IS NOT NULL;
+      CREATE INDEX incidents_open ON incidents (status) WHERE status <> 'resolved';
+      CREATE INDEX incidents_declared ON incidents (declared_at);
+
+      CREATE TABLE incident_responders (
+        incident INTEGER NOT NULL REFERENCES incidents (number) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (incident, user_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The timeline. ref: what an event is about when it may be reported twice (a message pinned
+      -- by two people, a run reported again after a restart); with it, the event is kept once.
+      CREATE TABLE incident_events (
+        id INTEGER PRIMARY KEY,
+        incident INTEGER NOT NULL REFERENCES incidents (number) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        who TEXT,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ref TEXT,
+        recorded_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX incident_events_incident ON incident_events (incident, at, id);
+      CREATE UNIQUE INDEX incident_events_ref ON incident_events (incident, ref) WHERE ref IS NOT NULL;
+
+      -- PagerDuty Events API v2 messages, sent in order per incident and retried by the clock;
+      -- the routing key is not stored (it is a secret and comes from the environment at send time).
+      CREATE TABLE pagerduty_events (
+        id INTEGER PRIMARY KEY,
+        incident INTEGER NOT NULL REFERENCES incidents (number) ON DELETE CASCADE,
+        action TEXT NOT NULL CHECK (action IN ('trigger', 'acknowledge', 'resolve')),
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      ) STRICT;
+      CREATE INDEX pagerduty_events_pending ON pagerduty_events (incident, id) WHERE status = 'pending';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -278,6 +278,8 @@ export interface WorkflowApprovalRepo {
   decisions(approvalId: number): WorkflowDecision[];
   /** Every decision on the run's approvals, oldest first. */
   decisionsForRun(runId: string): WorkflowDecision[];
+  /** Approvals still waiting for decisions, newest first (App Home's "waiting for you"). */
+  pending(limit: number): WorkflowApproval[];
 }
 
 export type AgentProvider = 'anthropic' | 'offline';

@@ -33,6 +33,8 @@ export function createWorkflowApprovalRepo(db: Database.Database): WorkflowAppro
      WHERE approval_id IN (SELECT id FROM workflow_approvals WHERE run_id = ?) ORDER BY at, approval_id, user_id`,
   );
 
+  const selectPending = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM workflow_approvals WHERE status = 'pending' ORDER BY id DESC LIMIT ?`);
+
   return {
     create(approval) {
       const result = insert.run({ ...approval, approvers: JSON.stringify(approval.approvers) });
@@ -54,6 +56,7 @@ export function createWorkflowApprovalRepo(db: Database.Database): WorkflowAppro
     addDecision: (decision) => insertDecision.run(decision).changes === 1,
     decisions: (approvalId) => selectDecisions.all(approvalId),
     decisionsForRun: (runId) => selectRunDecisions.all(runId),
+    pending: (limit) => selectPending.all(limit).map(toApproval),
   };
 }
 

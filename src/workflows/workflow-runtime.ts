@@ -9,6 +9,8 @@ import type { ViewCommand } from '../slack/request-handlers.ts';
 import { paramsModalErrors, readParamsModal, runCommandText, WORKFLOW_RUN_CALLBACK } from '../slack/views/workflow-params-modal.ts';
 import { rejectCommand, WORKFLOW_DECISION_CALLBACK } from '../slack/views/workflow-decision-modal.ts';
 import type { Store } from '../store/types.ts';
+import type { GitHubOps } from '../integrations/github/github-types.ts';
+import type { KubeOps } from '../integrations/kubernetes/kube-types.ts';
 import { createActionCatalog } from './actions/catalog.ts';
 import { killOrphans } from './actions/process-groups.ts';
 import { createApproverCheck, type UsergroupClient } from './approvers.ts';
@@ -40,6 +42,10 @@ export interface WorkflowRuntimeDeps {
   workDir?: string;
   /** Values of the environment variables workflows name for their webhook tokens. */
   secretEnv: (name: string) => string | undefined;
+  /** For the github.* actions; absent without GITHUB_TOKEN. */
+  github?: GitHubOps;
+  /** For the k8s.* actions; absent without a kubeconfig. */
+  kube?: KubeOps;
 }
 
 export interface WorkflowRuntime {
@@ -62,7 +68,15 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
   const log = deps.log.child({ component: 'workflows' });
   // The UI reads runs through the engine it reports for; it is only called once both exist.
   const ui = createWorkflowUi({ chat, store, clock, log, view: (runId) => engine.get(runId), dryRun: deps.dryRun });
-  const catalog = createActionCatalog({ chat, runLocation: (runId) => ui.location(runId), baseEnv: deps.baseEnv, ...(deps.workDir !== undefined ? { workDir: deps.workDir } : {}) });
+  const catalog = createActionCatalog({
+    chat,
+    runLocation: (runId) => ui.location(runId),
+    baseEnv: deps.baseEnv,
+    ...(deps.workDir !== undefined ? { workDir: deps.workDir } : {}),
+    ...(deps.github ? { github: deps.github } : {}),
+    ...(deps.kube ? { kube: deps.kube } : {}),
+    audit: store.audit,
+  });
   const definitions = loadAll(deps, new Set(catalog.keys()), log);
   const approvers = createApproverCheck({ client: deps.client, clock, log, roleOf: deps.roleOf });
   const engine: WorkflowEngine = createWorkflowEngine({

@@ -9,6 +9,8 @@ import { createSlackEmulator } from '../../src/local/emulator/index.ts';
 import type { EmulatorOptions, SlackEmulator } from '../../src/local/emulator/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRedactor } from '../../src/redact.ts';
+import type { GitHubTiming } from '../../src/integrations/github/github-client.ts';
+import { FAST_GITHUB_TIMING } from './github-timing.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const BOT_TOKEN = 'xoxb-1111-2222-testtoken';
@@ -54,6 +56,8 @@ export interface StartOptions {
   workDir?: string;
   /** What the app reads for workflows' webhook tokens. */
   secretEnv?: Record<string, string>;
+  /** Octokit's timers; default FAST_GITHUB_TIMING (retries in milliseconds). */
+  githubTiming?: Partial<GitHubTiming>;
 }
 
 /** The environment a test opsbot runs with: a valid HTTP-mode (or Socket Mode) set pointing at the emulator. */
@@ -113,6 +117,7 @@ export async function startOpsbot(options: StartOptions = {}): Promise<RunningOp
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
     ...(options.workDir ? { workDir: options.workDir } : {}),
     ...(options.secretEnv ? { secretEnv: (name: string) => options.secretEnv?.[name] } : {}),
+    githubTiming: options.githubTiming ?? FAST_GITHUB_TIMING,
   });
   const { url } = await app.start();
   emulator.setEventsUrl(`${url}/slack/events`);

@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,15 +7,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/local/emulator/types.ts';
+import type { Json } from '../support/fake-kube-patch.ts';
+import { useKubeRig } from '../support/kube-rig.ts';
 import { startOpsbot, type RunningOpsbot } from '../support/opsbot.ts';
 import { shown, until } from '../support/workflow-slack-helpers.ts';
 
 /**
  * The workflows opsbot ships (the repository's own workflows/), run end to end through the
  * Slack emulator: `/ops workflow run …`, approval buttons clicked by people holding the right
- * role, the test clock moved through waits and backoffs. Their shell steps do real work (tar,
- * sha256sum, node scripts writing files) in a temp work folder; their health checks call a
- * loopback server.
+ * role, the test clock moved through waits and backoffs. Their shell steps do real work (node
+ * scripts writing files) in a temp work folder; their health checks call a
+ * loopback server; the deploy pipeline changes deployments on the fake Kubernetes API server,
+ * reached through a generated kubeconfig (kind-staging is staging, prod-eu production).
  */
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,22 +30,18 @@ const CAROL = 'U0CAROL'; // deployer
 const DAVE = 'U0DAVE'; // deployer
 const GENERAL = 'C0GENERAL';
 const MINUTE = 60_000;
+const kube = useKubeRig();
+const POLICY = ['kubernetes:', '  contexts:', '    prod-eu: { environment: production, namespaces: [default, icx] }', '    kind-staging: { environment: staging, namespaces: [default, icx] }', ''].join('\n');
 
 let root: string;
 let workDir: string;
-let source: string;
 let health: HealthServer;
 const running: RunningOpsbot[] = [];
 
 beforeEach(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbot-shipped-'));
   workDir = path.join(root, 'work');
-  source = path.join(root, 'source');
   fs.mkdirSync(workDir);
-  fs.mkdirSync(path.join(source, 'lib'), { recursive: true });
-  fs.writeFileSync(path.join(source, 'package.json'), '{ "name": "api", "version": "1.2.3" }\n');
-  fs.writeFileSync(path.join(source, 'index.js'), "console.log('api');\n");
-  fs.writeFileSync(path.join(source, 'lib', 'util.js'), 'module.exports = {};\n');
   health = await startHealthServer();
 });
 
@@ -95,7 +93,7 @@ async function startHealthServer(): Promise<HealthServer> {
 // ---- driving opsbot ---------------------------------------------------------------------------
 
 async function start(): Promise<RunningOpsbot> {
-  const o = await startOpsbot({ dir: path.join(root, 'opsbot'), workflowsDir: WORKFLOWS, workDir, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const o = await startOpsbot({ dir: path.join(root, 'opsbot'), workflowsDir: WORKFLOWS, workDir, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, env: { KUBECONFIG: kube.kubeconfig }, policy: POLICY });
   running.push(o);
   o.emulator.addUser({ id: DAVE, name: 'dave' });
   const now = o.clock.now();
@@ -146,7 +144,6 @@ function ephemeralTexts(o: RunningOpsbot, user: string): string[] {
 }
 
 const inWork = (...parts: string[]) => path.join(workDir, ...parts);
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** The order undo ran in for a run, from the audit log. */
 function undoOrderOf(o: RunningOpsbot, runId: string): string[] {
@@ -161,9 +158,12 @@ function undoOrderOf(o: RunningOpsbot, runId: string): string[] {
 
 // ---- deploy -----------------------------------------------------------------------------------
 
-/** One deploy run from `/ops workflow run` to its production approval being given; returns at that point. */
+const imageOf = (cluster: string) => ((kube.api.get(cluster, 'Deployment', 'default', 'nginx') as Json & { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec.containers[0]?.image);
+const patchesOn = (cluster: string) => kube.api.requests().filter((r) => r.cluster === cluster && r.method === 'PATCH');
+
+/** One deploy run from `/ops workflow run` to its production approval being asked for. */
 async function deployToProductionGate(o: RunningOpsbot, runId: string, version: string): Promise<void> {
-  await ops(o, `workflow run deploy service=api version=${version} source=${source} health_url=${health.url}`);
+  await ops(o, `workflow run deploy service=nginx version=${version} health_url=${health.url}`);
   const staging = await waitForApproval(o, runId, 'approve-staging');
   await click(o, BOB, staging, 'approve');
   await until(o, `${runId} soaks in staging`, () => stepOf(o, runId, 'soak')?.status === 'waiting');
@@ -178,92 +178,81 @@ async function approveProduction(o: RunningOpsbot, runId: string): Promise<void>
 }
 
 describe('the shipped deploy pipeline', () => {
-  it('builds and checks a real archive, promotes it to staging, soaks, health-checks, and goes to production after two deployers approve', async () => {
+  it('sets the new tag on the image in staging, watches the rollout, soaks, health-checks, and goes to production after two deployers approve', async () => {
     const o = await start();
 
-    await ops(o, `workflow run deploy service=api version=v1.2.3 source=${source} health_url=${health.url}`);
+    await ops(o, `workflow run deploy service=nginx version=v0.9.0 health_url=${health.url}`);
     const stagingGate = await waitForApproval(o, 'wf-1', 'approve-staging');
+    expect(shown(stagingGate)).toContain('Roll nginx v0.9.0 out to staging?');
+    expect(kube.api.requests()).toEqual([]);
 
-    // Build, test and checksum ran for real, in the work folder.
-    const archive = inWork('data', 'releases', 'api-v1.2.3.tgz');
-    expect(fs.existsSync(archive)).toBe(true);
-    const listed = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(listed).toEqual(['./', './index.js', './lib/', './lib/util.js', './package.json']);
-    expect(stepOf(o, 'wf-1', 'build')?.outputs).toEqual({ archive: 'data/releases/api-v1.2.3.tgz' });
-    expect(stepOf(o, 'wf-1', 'test')?.outputs).toEqual({ files: 5 });
-    expect(stepOf(o, 'wf-1', 'checksum')?.outputs).toEqual({ sha256: sha256(archive) });
-    expect(shown(stagingGate)).toContain(`Roll api v1.2.3 out to staging? (5 files, sha256 ${sha256(archive)})`);
-    expect(fs.existsSync(inWork('data', 'deploy', 'staging', 'api', 'current.tgz'))).toBe(false);
-
+    // The requester cannot approve their own run; a responder can.
+    await click(o, ALICE, stagingGate, 'approve');
+    expect(ephemeralTexts(o, ALICE)).toContainEqual('You started wf-1, so you cannot approve it: someone else has to.');
     await click(o, BOB, stagingGate, 'approve');
-    await until(o, 'staging is promoted and soaking', () => stepOf(o, 'wf-1', 'soak')?.status === 'waiting');
-    expect(fs.readFileSync(inWork('data', 'deploy', 'staging', 'api', 'current.tgz'))).toEqual(fs.readFileSync(archive));
-    expect(health.hits).toEqual([]);
+    await until(o, 'the staging rollout is watched', () => stepOf(o, 'wf-1', 'staging-rollout')?.status === 'succeeded');
 
-    // The soak is a durable 5-minute wait on the clock; the staging health check follows it.
+    expect(patchesOn('kind-staging')).toEqual([
+      expect.objectContaining({ path: '/apis/apps/v1/namespaces/default/deployments/nginx', contentType: 'application/strategic-merge-patch+json', body: { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'k8s.gcr.io/nginx-slim:v0.9.0' }] } } } } }),
+    ]);
+    expect(imageOf('kind-staging')).toBe('k8s.gcr.io/nginx-slim:v0.9.0');
+    expect(stepOf(o, 'wf-1', 'staging')?.outputs).toEqual({ previous_revision: '3' });
+    expect(patchesOn('prod-eu')).toEqual([]);
+
+    await until(o, 'it soaks', () => stepOf(o, 'wf-1', 'soak')?.status === 'waiting');
     await o.clock.advance(5 * MINUTE);
     const productionGate = await waitForApproval(o, 'wf-1', 'approve-production');
-    expect(stepOf(o, 'wf-1', 'verify-staging')?.status).toBe('succeeded');
     expect(health.hits).toEqual(['/health']);
 
-    // Four eyes: the requester may not be one of them, and one approval is not enough.
-    await click(o, ALICE, productionGate, 'approve');
-    expect(ephemeralTexts(o, ALICE)).toContainEqual('You started wf-1, so you cannot approve it: someone else has to.');
     await click(o, CAROL, productionGate, 'approve');
     await until(o, 'the request shows one of two approvals', () => shown(approvalMessageOf(o, 'wf-1', 'approve-production')).includes('(1 of 2)'));
-    expect(statusOf(o, 'wf-1')).toBe('waiting');
-    expect(fs.existsSync(inWork('data', 'deploy', 'production', 'api', 'current.tgz'))).toBe(false);
-
+    expect(patchesOn('prod-eu')).toEqual([]);
     await click(o, DAVE, productionGate, 'approve');
     await until(o, 'the run succeeds', () => statusOf(o, 'wf-1') === 'succeeded');
 
-    expect(fs.readFileSync(inWork('data', 'deploy', 'production', 'api', 'current.tgz'))).toEqual(fs.readFileSync(archive));
+    expect(imageOf('prod-eu')).toBe('k8s.gcr.io/nginx-slim:v0.9.0');
     expect(health.hits).toEqual(['/health', '/health']);
-    expect(o.app.store.workflowApprovals.decisionsForRun('wf-1').map((d) => `${d.userId}:${d.decision}`)).toEqual([`${BOB}:approve`, `${CAROL}:approve`, `${DAVE}:approve`]);
+    expect(o.app.store.audit.list({ limit: 200 }).filter((e) => e.action === 'k8s.set-image').map((e) => JSON.parse(e.args ?? '{}').target.context)).toEqual(['prod-eu', 'kind-staging']);
     await until(o, 'the parent message shows it', () => shown(parentOf(o, 'wf-1')).includes('*deploy* · `wf-1` — ✅ succeeded'));
-    expect(shown(parentOf(o, 'wf-1'))).toMatch(/✅ Build release archive[^\n]*\n✅ Check the archive[^\n]*\n[\s\S]*✅ Soak in staging\n✅ Staging health check[^\n]*\n✅ Approve production rollout \(four eyes\)\n✅ Roll out to production[^\n]*\n✅ Production health check/);
+    expect(shown(parentOf(o, 'wf-1'))).toMatch(/✅ Set the image in staging[^\n]*\n✅ Wait for the staging rollout[^\n]*\n✅ Soak in staging\n✅ Staging health check[^\n]*\n✅ Approve production rollout \(four eyes\)\n✅ Set the image in production[^\n]*\n✅ Wait for the production rollout[^\n]*\n✅ Production health check/);
   });
 
-  it('rolls production and then staging back to the previous release when production fails its health check after every retry', async () => {
+  it('rolls production and then staging back to their previous revisions when the production rollout misses its deadline', async () => {
     const o = await start();
+    kube.api.rollouts('prod-eu', 'default', 'nginx', 'fail');
 
-    // A first release goes all the way out.
-    await deployToProductionGate(o, 'wf-1', 'v1.0.0');
+    await deployToProductionGate(o, 'wf-1', 'v0.9.0');
+    expect(imageOf('kind-staging')).toBe('k8s.gcr.io/nginx-slim:v0.9.0');
     await approveProduction(o, 'wf-1');
-    await until(o, 'the first release is out', () => statusOf(o, 'wf-1') === 'succeeded');
-    const first = fs.readFileSync(inWork('data', 'releases', 'api-v1.0.0.tgz'));
-    const second = () => fs.readFileSync(inWork('data', 'releases', 'api-v1.1.0.tgz'));
+    await until(o, 'the run is rolled back', () => statusOf(o, 'wf-1') === 'rolled_back', 1_000);
 
-    // The second one passes staging, then breaks production.
-    await deployToProductionGate(o, 'wf-2', 'v1.1.0');
-    expect(fs.readFileSync(inWork('data', 'deploy', 'staging', 'api', 'current.tgz'))).toEqual(second());
-    const hitsBefore = health.hits.length;
-    health.status = 500;
-    await approveProduction(o, 'wf-2');
-    await until(o, 'production is promoted', () => stepOf(o, 'wf-2', 'production')?.status === 'succeeded');
-    expect(fs.readFileSync(inWork('data', 'deploy', 'production', 'api', 'current.tgz'))).toEqual(second());
+    expect(stepOf(o, 'wf-1', 'production-rollout')).toMatchObject({ status: 'failed', error: expect.stringContaining('deployment "nginx" exceeded its progress deadline') });
+    expect(undoOrderOf(o, 'wf-1')).toEqual(['production:ok', 'staging:ok']);
+    // kubectl rollout undo: the template of revision 3 written back with a JSON Patch, in each cluster.
+    for (const cluster of ['prod-eu', 'kind-staging']) {
+      const undo = patchesOn(cluster).at(-1);
+      expect(undo).toMatchObject({ contentType: 'application/json-patch+json' });
+      expect((undo?.body as Array<{ path: string }>).map((op) => op.path)).toEqual(['/spec/template', '/metadata/annotations']);
+      expect(imageOf(cluster)).toBe('k8s.gcr.io/nginx-slim:0.8');
+    }
+    await until(o, 'the parent shows the rollback', () => shown(parentOf(o, 'wf-1')).includes('— ↩️ rolled back'));
+    const parent = shown(parentOf(o, 'wf-1'));
+    expect(parent).toMatch(/↩️ Set the image in staging[^\n]*undone/);
+    expect(parent).toMatch(/↩️ Set the image in production[^\n]*undone/);
+    expect(parent).toMatch(/❌ Wait for the production rollout[^\n]*exceeded its progress deadline/);
+  });
 
-    // 1 + 3 retries, 10 s / 20 s / 40 s apart on the clock; then undo, most recent first.
-    await until(o, 'the run is rolled back', () => statusOf(o, 'wf-2') === 'rolled_back', 5_000);
+  it('under DRY_RUN sends every change with dryRun=All and leaves the clusters as they were', async () => {
+    const o = await startOpsbot({ dir: path.join(root, 'opsbot'), workflowsDir: WORKFLOWS, workDir, env: { KUBECONFIG: kube.kubeconfig, DRY_RUN: '1' }, policy: POLICY });
+    running.push(o);
+    o.app.store.roles.grant(ALICE, 'deployer', 'test', o.clock.now());
+    o.app.store.roles.grant(BOB, 'responder', 'test', o.clock.now());
+    await ops(o, 'workflow run deploy service=nginx version=v0.9.0');
+    await click(o, BOB, await waitForApproval(o, 'wf-1', 'approve-staging'), 'approve');
+    await until(o, 'staging is done', () => stepOf(o, 'wf-1', 'staging-rollout')?.status === 'succeeded');
 
-    expect(health.hits.length - hitsBefore).toBe(4);
-    expect(stepOf(o, 'wf-2', 'verify-production')).toMatchObject({ status: 'failed', attempt: 4, error: expect.stringContaining('answered 500 (expected 2xx)') });
-    expect(undoOrderOf(o, 'wf-2')).toEqual(['production:ok', 'staging:ok']);
-    expect(fs.readFileSync(inWork('data', 'deploy', 'production', 'api', 'current.tgz'))).toEqual(first);
-    expect(fs.readFileSync(inWork('data', 'deploy', 'staging', 'api', 'current.tgz'))).toEqual(first);
-    expect(fs.existsSync(inWork('data', 'deploy', 'production', 'api', 'previous.tgz'))).toBe(false);
-
-    // The thread tells the undo in the same order; the parent message shows the outcome.
-    await until(o, 'both restores are told in the thread', () => threadOf(o, 'wf-2').filter((m) => m.text.includes('restored data/deploy/')).length === 2);
-    expect(threadOf(o, 'wf-2').filter((m) => m.text.includes('restored data/deploy/')).map((m) => m.text)).toEqual([
-      'Roll out to production: restored data/deploy/production/api',
-      'Roll out to staging: restored data/deploy/staging/api',
-    ]);
-    await until(o, 'the parent shows the rollback', () => shown(parentOf(o, 'wf-2')).includes('— ↩️ rolled back'));
-    const parent = shown(parentOf(o, 'wf-2'));
-    expect(parent).toMatch(/↩️ Roll out to staging[^\n]*undone/);
-    expect(parent).toMatch(/↩️ Roll out to production[^\n]*undone/);
-    expect(parent).toMatch(/❌ Production health check · attempt 4\/4[^\n]*answered 500/);
+    expect(patchesOn('kind-staging').map((r) => r.query)).toEqual([{ dryRun: 'All' }]);
+    expect(imageOf('kind-staging')).toBe('k8s.gcr.io/nginx-slim:0.8');
   });
 });
 

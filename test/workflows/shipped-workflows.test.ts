@@ -14,25 +14,27 @@ describe('the workflows opsbot ships', () => {
     expect([...definitions.keys()].sort()).toEqual(['config-change', 'deploy', 'incident-checklist', 'maintenance-window']);
   });
 
-  it('gate production in the deploy pipeline behind two approvals, after staging and a soak', () => {
+  it('gate production in the deploy pipeline behind two approvals, after staging and a soak, each rollout watched and undoable', () => {
     const deploy = definitions.get('deploy');
-    const kinds = deploy?.steps.map((s) => `${s.id}:${s.kind}`);
+    const kinds = deploy?.steps.map((s) => `${s.id}:${s.kind === 'action' ? s.action : s.kind}`);
     expect(kinds).toEqual([
-      'prepare:action',
-      'build:action',
-      'test:action',
-      'checksum:action',
       'approve-staging:approval',
-      'staging:action',
+      'staging:k8s.set-image',
+      'staging-rollout:k8s.wait-rollout',
       'soak:wait',
-      'verify-staging:action',
+      'verify-staging:http',
       'approve-production:approval',
-      'production:action',
-      'verify-production:action',
+      'production:k8s.set-image',
+      'production-rollout:k8s.wait-rollout',
+      'verify-production:http',
     ]);
     const approval = deploy?.steps.find((s) => s.id === 'approve-production');
     expect(approval).toMatchObject({ kind: 'approval', min: 2 });
-    for (const id of ['staging', 'production']) expect(deploy?.steps.find((s) => s.id === id)?.undo).toBeDefined();
+    for (const id of ['staging', 'production']) {
+      const step = deploy?.steps.find((s) => s.id === id);
+      expect(step?.undo?.action).toBe('k8s.rollout-undo');
+      expect(step && 'with' in step ? step.with.environment : undefined).toBe(id);
+    }
   });
 
   it('require two approvals before a config change is applied, with a backup to restore', () => {

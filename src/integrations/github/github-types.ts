@@ -85,7 +85,16 @@ export interface CommitInfo {
 export interface GitHubOps {
   pullRequest(ref: PrRef): Promise<PullRequest>;
   /** `event` COMMENT unless approving; comments anchored at lines of the PR's head. */
-  postReview(ref: PrRef, review: { body: string; event: 'COMMENT' | 'APPROVE' | 'REQUEST_CHANGES'; comments: ReviewComment[] }): Promise<{ id: number; url: string }>;
+  postReview(
+    ref: PrRef,
+    review: {
+      body: string;
+      event: 'COMMENT' | 'APPROVE' | 'REQUEST_CHANGES';
+      comments: ReviewComment[];
+      /** The head the review was made on (GitHub's `commit_id`); default the PR's current head. */
+      commitId?: string;
+    },
+  ): Promise<{ id: number; url: string }>;
   /** A comment on the pull request's conversation (or an issue's). */
   comment(ref: PrRef, body: string): Promise<{ url: string }>;
   /** A comment on one line of the diff. */
@@ -97,7 +106,8 @@ export interface GitHubOps {
   jobLog(repo: RepoRef, jobId: number): Promise<string>;
   rerunFailedJobs(repo: RepoRef, runId: number): Promise<void>;
   createIssue(repo: RepoRef, issue: { title: string; body: string; labels?: string[] }): Promise<{ number: number; url: string }>;
-  dispatchWorkflow(repo: RepoRef, workflow: string, ref: string, inputs: Record<string, string>): Promise<void>;
+  /** The run it started when GitHub says (`return_run_details`); otherwise find it with workflowRuns. */
+  dispatchWorkflow(repo: RepoRef, workflow: string, ref: string, inputs: Record<string, string>): Promise<{ runId?: number; url?: string }>;
   /** Runs of one workflow, newest first, for finding the run a dispatch started. */
   workflowRuns(repo: RepoRef, workflow: string, options: { event?: string; branch?: string; createdSince?: string }): Promise<WorkflowRunInfo[]>;
   createDeployment(repo: RepoRef, deployment: { ref: string; environment: string; description?: string }): Promise<{ id: number }>;
@@ -105,6 +115,22 @@ export interface GitHubOps {
   recentCommits(repo: RepoRef, options: { sha?: string; since?: string; limit?: number }): Promise<CommitInfo[]>;
   fileContents(repo: RepoRef, path: string, ref?: string): Promise<string>;
   searchCode(repo: RepoRef, query: string): Promise<Array<{ path: string; url: string }>>;
+  /** Check runs and commit statuses of a ref (sha, branch or tag), as pullRequest sorts them. */
+  checks(repo: RepoRef, ref: string): Promise<PullRequest['checks']>;
+  /** Deployments, newest first. */
+  recentDeployments(repo: RepoRef, options: { environment?: string; limit?: number }): Promise<DeploymentInfo[]>;
+  /** Workflow runs of any workflow, newest first. */
+  recentRuns(repo: RepoRef, options: { branch?: string; event?: string; limit?: number }): Promise<WorkflowRunInfo[]>;
+}
+
+export interface DeploymentInfo {
+  id: number;
+  ref: string;
+  sha: string;
+  environment: string;
+  description: string | null;
+  creator: string;
+  createdAt: string;
 }
 
 /** `owner/repo#123` → its parts; undefined when it is not that shape. */

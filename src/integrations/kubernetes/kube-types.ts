@@ -9,6 +9,11 @@
 export interface KubeScope {
   context?: string;
   namespace?: string;
+  /**
+   * The environment the context must be (`staging`, `production`); with no context named, the one
+   * allowed context of that environment. Lets a workflow say "staging" without naming a cluster.
+   */
+  environment?: string;
 }
 
 /** A context and namespace the policy allows, and the environment the context is. */
@@ -46,6 +51,8 @@ export interface PodSummary {
   containers: ContainerState[];
   /** Not running well: not ready, crash looping, OOMKilled, pending, failed. */
   unhealthy: boolean;
+  /** The deployment that owns it (through its ReplicaSet), when there is one: what Restart restarts. */
+  deployment?: string;
 }
 
 export interface DeploymentSummary {
@@ -59,6 +66,8 @@ export interface DeploymentSummary {
   images: string[];
   /** `deployment.kubernetes.io/revision`. */
   revision?: string;
+  /** The pod template's containers (init containers included) with their images. */
+  containers?: Array<{ name: string; image: string }>;
 }
 
 export interface NodeSummary {
@@ -86,6 +95,8 @@ export interface ClusterStatus {
   deploymentsUnavailable: DeploymentSummary[];
   /** Recent warning events in the namespace, newest first. */
   warnings: EventSummary[];
+  /** What could not be looked at, e.g. nodes when opsbot may not list them. */
+  notes?: string[];
 }
 
 /** Kinds `describe` takes; Secrets are not among them and never will be. */
@@ -109,6 +120,8 @@ export interface WriteResult {
   dryRun: boolean;
   before: { replicas?: number; images?: string[]; revision?: string };
   after: { replicas?: number; images?: string[]; revision?: string };
+  /** Set when nothing was sent because nothing would change, e.g. a rollback to the template already running. */
+  note?: string;
 }
 
 export interface RolloutStatus {
@@ -117,6 +130,8 @@ export interface RolloutStatus {
   /** As kubectl says it: `Waiting for deployment "api" rollout to finish: 1 of 3 updated replicas are available...` */
   message: string;
   revision?: string;
+  /** The rollout cannot finish by itself (its progress deadline passed); `message` says so. */
+  failed?: boolean;
 }
 
 export interface LogOptions {
@@ -133,6 +148,8 @@ export interface KubeOps {
   contexts(): Array<{ name: string; environment: string; namespaces: string[] }>;
   status(target: KubeTarget): Promise<ClusterStatus>;
   pods(target: KubeTarget, selector?: string): Promise<PodSummary[]>;
+  /** Every deployment of the namespace, by name. */
+  deployments(target: KubeTarget): Promise<DeploymentSummary[]>;
   logs(target: KubeTarget, pod: string, options?: LogOptions): Promise<string>;
   describe(target: KubeTarget, kind: DescribableKind, name: string): Promise<DescribeResult>;
   events(target: KubeTarget, object?: { kind: string; name: string }): Promise<EventSummary[]>;

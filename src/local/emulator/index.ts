@@ -127,6 +127,7 @@ export function createSlackEmulator(options: EmulatorOptions): SlackEmulator {
     submitView: person.submitView,
     openHome: person.openHome,
     addReaction: person.addReaction,
+    messageShortcut: person.messageShortcut,
     sendRaw: async (body, contentType, opts) => (await delivery.send(body, contentType, opts)).response,
     redeliver: (d, retry) => delivery.redeliver(d, retry),
     deliveries: () => delivery.deliveries,

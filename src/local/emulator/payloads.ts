@@ -159,3 +159,34 @@ export function viewSubmissionPayload(
     enterprise: null,
   };
 }
+
+/** message_action for a message shortcut (test_shortcut__message_shortcut_body__L202.json). */
+export function messageActionPayload(
+  ws: PayloadWorkspace,
+  args: {
+    user: { id: string; name: string; teamId?: string };
+    channel: { id: string; name: string };
+    callbackId: string;
+    message: Obj;
+    messageTs: string;
+    actionTs: string;
+    triggerId: string;
+    responseUrl: string;
+  },
+): Obj {
+  return {
+    type: 'message_action',
+    token: ws.verificationToken,
+    action_ts: args.actionTs,
+    team: { id: ws.team.id, domain: ws.team.domain },
+    user: { id: args.user.id, name: args.user.name, ...(args.user.teamId ? { team_id: args.user.teamId } : {}) },
+    channel: args.channel,
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: args.callbackId,
+    trigger_id: args.triggerId,
+    message_ts: args.messageTs,
+    message: args.message,
+    response_url: args.responseUrl,
+  };
+}

@@ -6,6 +6,7 @@ import {
   blockActionsPayload,
   eventEnvelope,
   interactiveForm,
+  messageActionPayload,
   personMessageEvent,
   richTextBlocks,
   slashCommandForm,
@@ -36,7 +37,7 @@ export interface PersonActionDeps {
   baseUrl: () => string;
 }
 
-type PersonActions = Pick<SlackEmulator, 'slashCommand' | 'mention' | 'userMessage' | 'clickButton' | 'submitView' | 'openHome' | 'addReaction'>;
+type PersonActions = Pick<SlackEmulator, 'slashCommand' | 'mention' | 'userMessage' | 'clickButton' | 'submitView' | 'openHome' | 'addReaction' | 'messageShortcut'>;
 
 const NOT_DELIVERED: AppResponse = { status: 0, body: '', error: 'not_delivered' };
 
@@ -293,6 +294,26 @@ export function createPersonActions(deps: PersonActionDeps): PersonActions & { e
       const im = state.imWith(u.id);
       const home = state.homes.get(u.id);
       return sendEvent({ type: 'app_home_opened', user: u.id, channel: im.id, tab: 'home', ...(home ? { view: home } : {}), event_ts: state.ids.ts() });
+    },
+
+    async messageShortcut({ user: userId, channel: channelId, messageTs, callbackId }) {
+      const u = user(userId);
+      const c = channel(channelId);
+      if ((c.isPrivate || c.isIm) && !c.members.includes(u.id)) throw new Error(`Slack emulator: ${u.id} cannot see ${c.id}`);
+      const message = state.findMessage(c.id, messageTs);
+      if (!message) throw new Error(`Slack emulator: no message ${messageTs} in ${c.id}`);
+      requireApp();
+      const payload = messageActionPayload(ws, {
+        user: { id: u.id, name: u.name, ...(u.teamId ? { teamId: u.teamId } : {}) },
+        channel: { id: c.id, name: c.isIm ? 'directmessage' : c.name },
+        callbackId,
+        message: messageObject(state, message, deps.baseUrl()),
+        messageTs,
+        actionTs: state.ids.ts(),
+        triggerId: triggers.issue(u.id),
+        responseUrl: responseUrls.issue({ channel: c.id, user: u.id, ...(message.threadTs ? { threadTs: message.threadTs } : {}) }),
+      });
+      return (await delivery.send(interactiveForm(payload), 'application/x-www-form-urlencoded')).response;
     },
 
     async addReaction({ user: userId, channel: channelId, ts, name }) {

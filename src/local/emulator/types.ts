@@ -195,6 +195,13 @@ export interface SlackEmulator {
    */
   submitView(args: { user: string; viewId: string; values: Record<string, Record<string, unknown>> }): Promise<AppResponse>;
   openHome(user: string): Promise<AppResponse>;
+  /**
+   * Runs a message shortcut (the "⋯ More actions" menu of a message) with `callbackId` on the
+   * message `messageTs`: a message_action payload with a trigger_id and a response_url. Like
+   * Slack, it works in conversations the bot is not in (the person sees the message, the app gets
+   * it in the payload).
+   */
+  messageShortcut(args: { user: string; channel: string; messageTs: string; callbackId: string }): Promise<AppResponse>;
   addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<AppResponse>;
   /** Sends a raw body (a fixture) as Slack would: signed unless told otherwise. */
   sendRaw(body: string, contentType: 'application/json' | 'application/x-www-form-urlencoded', options?: SignedRequestOptions): Promise<AppResponse>;

@@ -76,7 +76,7 @@ describe('intentCandidates', () => {
     expect(deploy?.params).toEqual([
       { name: 'service', positional: false, required: true, type: 'string', pattern: '[a-z][a-z0-9-]{1,40}', description: 'service name' },
       { name: 'version', positional: false, required: true, type: 'string', pattern: 'v\\d+\\.\\d+\\.\\d+', description: 'release tag, e.g. v2.3.0' },
-      { name: 'source', positional: false, required: false, type: 'string', pattern: '[A-Za-z0-9._/-]+', description: 'folder to package' },
+      { name: 'container', positional: false, required: false, type: 'string', pattern: '([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?', description: 'the container to update (default: named like the service)' },
       { name: 'health_url', positional: false, required: false, type: 'string', description: 'URL that must answer 2xx after each rollout (optional)' },
     ]);
   });

@@ -1,11 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { intentCandidates } from '../../../src/agents/offline/intent-candidates.ts';
 import { matchIntent, quote, type IntentMatch } from '../../../src/agents/offline/intent-matcher.ts';
 import { intentOutputSchema } from '../../../src/agents/output-schemas.ts';
-import { positiveInt } from '../../../src/commands/arg-types.ts';
-import { defineCommand } from '../../../src/commands/command.ts';
 import type { AnyCommand } from '../../../src/commands/command-types.ts';
 import { builtinCommands, featureCommands } from '../../../src/commands/index.ts';
 import { parseArgs, tokenize } from '../../../src/commands/parser.ts';
@@ -86,7 +83,7 @@ describe('matchIntent with the registry and shipped workflows', () => {
   it('fills service and version of the shipped deploy workflow from "deploy api v2.3.0 to prod"', () => {
     const result = match('deploy api v2.3.0 to prod');
 
-    expect(runParams(commandOf(result))).toEqual({ workflow: 'deploy', params: { service: 'api', version: 'v2.3.0', source: '.', health_url: '' } });
+    expect(runParams(commandOf(result))).toEqual({ workflow: 'deploy', params: { service: 'api', version: 'v2.3.0', container: '', health_url: '' } });
     // deploy.yaml takes no environment (it promotes to staging, then production): the word is reported, not dropped silently.
     expect(result.kind === 'command' && result.explanation).toContain('Not used: "prod"');
   });
@@ -100,9 +97,9 @@ describe('matchIntent with the registry and shipped workflows', () => {
   });
 
   it('passes key=value pairs through and reports a key the workflow does not take', () => {
-    const result = match('please deploy api version=v2.3.0 source=build/out env=prod');
+    const result = match('please deploy api version=v2.3.0 container=web env=prod');
 
-    expect(commandOf(result)).toBe('workflow run deploy service=api version=v2.3.0 source=build/out');
+    expect(commandOf(result)).toBe('workflow run deploy service=api version=v2.3.0 container=web');
     expect(result.kind === 'command' && result.explanation).toContain('Not used: "env=prod"');
   });
 
@@ -192,40 +189,27 @@ describe('matchIntent when two candidates fit as well', () => {
   });
 });
 
-describe('matchIntent over commands added later', () => {
-  // Shaped like the Kubernetes commands of the next issue: the matcher knows nothing of them.
-  const workload = z.string().regex(/^(deployment|statefulset|daemonset)\/[a-z0-9-]+$/);
-  const k8s: AnyCommand[] = [
-    defineCommand({ name: 'k8s restart', summary: 'Rolling restart of a workload', args: z.object({ target: workload, ns: z.string().default('default') }), positional: ['target'], role: 'deployer', run: async () => {} }),
-    defineCommand({
-      name: 'k8s scale',
-      summary: 'Scale a workload to a number of replicas',
-      args: z.object({ target: workload, replicas: positiveInt, ns: z.string().default('default') }),
-      positional: ['target', 'replicas'],
-      role: 'deployer',
-      run: async () => {},
-    }),
-  ];
-  const registry = [...commands, ...k8s];
-  const withK8s = intentCandidates(registry, shipped.values());
+describe('matchIntent over the Kubernetes commands', () => {
+  // The real `k8s …` commands: the matcher knows nothing of them beyond their definitions.
+  const withK8s = intentCandidates(commands, shipped.values());
 
   it('builds a kind/name target and a namespace from "restart the api deployment in staging"', () => {
     const command = commandOf(matchIntent('restart the api deployment in staging', withK8s));
 
     expect(command).toBe('k8s restart deployment/api ns=staging');
-    expect(reparse(command, registry)).toEqual({ name: 'k8s restart', args: { target: 'deployment/api', ns: 'staging' } });
+    expect(reparse(command)).toEqual({ name: 'k8s restart', args: { deployment: 'deployment/api', ns: 'staging' } });
   });
 
-  it('reads the replica count of "scale the worker statefulset to 5 in payments"', () => {
-    const command = commandOf(matchIntent('scale the worker statefulset to 5 in payments', withK8s));
+  it('reads the replica count of "scale the worker deployment to 5 in payments"', () => {
+    const command = commandOf(matchIntent('scale the worker deployment to 5 in payments', withK8s));
 
-    expect(reparse(command, registry)).toEqual({ name: 'k8s scale', args: { target: 'statefulset/worker', replicas: 5, ns: 'payments' } });
+    expect(reparse(command)).toEqual({ name: 'k8s scale', args: { deployment: 'deployment/worker', replicas: 5, ns: 'payments' } });
   });
 
   it('asks for the target when the sentence names no kind', () => {
     const result = matchIntent('scale api to 5', withK8s);
 
-    expect(result.kind === 'question' && result.question).toContain('I need `target`');
+    expect(result.kind === 'question' && result.question).toContain('I need `deployment`');
   });
 });
 

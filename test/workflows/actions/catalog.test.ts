@@ -15,6 +15,17 @@ describe('the action catalog', () => {
       'http.post': false,
       'wait-until': true,
       'slack.message': false,
+      'github.dispatch-workflow': false,
+      'github.create-issue': false,
+      'github.comment': false,
+      'github.create-deployment': false,
+      'github.deployment-status': true,
+      'k8s.set-image': true,
+      'k8s.restart': false,
+      'k8s.scale': true,
+      'k8s.rollout-undo': false,
+      'k8s.wait-rollout': true,
+      'k8s.logs': true,
     });
     expect([...catalog.values()].every((action) => action.summary.length > 0)).toBe(true);
     expect(catalog.get('wait-until')?.rawInputs).toEqual(['condition']);
