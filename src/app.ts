@@ -19,6 +19,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createHttpServer, type Route, sendJson } from './http/server.ts';
 import { WORKFLOW_WEBHOOK_PREFIX } from './http/workflow-webhook.ts';
 import { GITHUB_INBOX_KIND, GITHUB_WEBHOOK_PATH } from './http/github-webhook.ts';
+import { createAutoReview } from './integrations/github/auto-review.ts';
 import { createCiServices } from './integrations/github/ci-services.ts';
 import { createGitHubClient, type GitHubTiming } from './integrations/github/github-client.ts';
 import { createGitHubOps } from './integrations/github/github-ops.ts';
@@ -239,7 +240,17 @@ export function createApp(deps: AppDeps): OpsApp {
     log,
   });
   // The GitHub webhook (POST /webhooks/github), the CI-failure flow and the `ci` commands.
-  const ci = createCiServices({ config, store, chat, agents, autorun, github, clock, log });
+  const ci = createCiServices({
+    config,
+    store,
+    chat,
+    agents,
+    autorun,
+    github,
+    clock,
+    log,
+    ...(github ? { reviewPullRequest: createAutoReview({ github, agents, chat, policy: config.policy, dryRun: config.dryRun }) } : {}),
+  });
   const registry = createRegistry([...builtinCommands, ...featureCommands]);
   const dispatcher = createDispatcher({
     registry,

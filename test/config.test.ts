@@ -71,7 +71,7 @@ describe('loadConfig with an empty environment', () => {
       retention: { processedEventsMs: 7 * 86_400_000, inboxMs: 30 * 86_400_000 },
       roles: { default: 'viewer', guests: null },
       environments: {
-        production: { roleToWrite: 'deployer', roleToReadRaw: 'responder' },
+        production: { roleToWrite: 'deployer', roleToReadRaw: 'deployer' },
         staging: { roleToWrite: 'responder', roleToReadRaw: 'viewer' },
       },
       autorun: { enabled: true },
@@ -279,9 +279,9 @@ describe('loadConfig reading opsbot.yaml', () => {
     expect(policy.retention).toEqual({ processedEventsMs: 36 * 3_600_000, inboxMs: 14 * 86_400_000 });
     expect(policy.roles).toEqual({ default: null, guests: 'viewer' });
     expect(policy.environments).toEqual({
-      production: { roleToWrite: 'admin', roleToReadRaw: 'responder' },
+      production: { roleToWrite: 'admin', roleToReadRaw: 'deployer' },
       staging: { roleToWrite: 'responder', roleToReadRaw: 'responder' },
-      dev: { roleToWrite: 'viewer', roleToReadRaw: 'responder' },
+      dev: { roleToWrite: 'viewer', roleToReadRaw: 'deployer' },
     });
     expect(policy.severities.P1.description).toBe('Everything is on fire.');
     expect(policy.severities.P2.description).toBe(defaultPolicy().severities.P2.description);

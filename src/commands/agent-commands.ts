@@ -47,7 +47,7 @@ export const agentsShow = defineCommand({
   role: 'responder',
   async run({ reply, deps, caller, commandPrefix }: CommandContext<AgentCommandDeps>, { run: id }) {
     // A transcript holds raw data (alert bodies, logs, tool results): the production read role applies.
-    const needed = deps.policy.environments.production?.roleToReadRaw ?? 'responder';
+    const needed = deps.policy.environments.production?.roleToReadRaw ?? 'deployer';
     if (!roleAtLeast(caller.role, needed)) throw new PermissionDeniedError(needed, 'read agent transcripts', commandPrefix);
     const run = deps.store.agentRuns.get(id);
     if (run === undefined) throw new UserError('agent_run_not_found', `There is no agent run ${id}.`, `\`${commandPrefix} agents runs\` lists the newest.`);

@@ -111,12 +111,12 @@ export interface KubeContextPolicy {
 }
 
 export const DEFAULT_ENVIRONMENTS: Readonly<Record<string, EnvironmentPolicy>> = {
-  production: { roleToWrite: 'deployer', roleToReadRaw: 'responder' },
+  production: { roleToWrite: 'deployer', roleToReadRaw: 'deployer' },
   staging: { roleToWrite: 'responder', roleToReadRaw: 'viewer' },
 };
 
 /** For an environment the defaults do not know: the production-like, stricter choice. */
-export const UNKNOWN_ENVIRONMENT: EnvironmentPolicy = { roleToWrite: 'deployer', roleToReadRaw: 'responder' };
+export const UNKNOWN_ENVIRONMENT: EnvironmentPolicy = { roleToWrite: 'deployer', roleToReadRaw: 'deployer' };
 
 export const DEFAULT_SEVERITIES: Readonly<Record<Severity, string>> = {
   P1: 'Critical: customer-facing outage, data loss or security breach. Page on-call now; all hands.',

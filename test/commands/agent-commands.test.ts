@@ -47,9 +47,9 @@ describe('agents commands', () => {
     expect(lines[2]).toMatch(/^`ag-1` .*\*triage\* .* · claude-sonnet-5-5 · ok · .*\$0\.0042$/);
   });
 
-  it('shows one run: its input, tool calls, output, tokens and cost', async () => {
+  it('shows one run to a deployer: its input, tool calls, output, tokens and cost', async () => {
     const bot = opsbot();
-    bot.store.roles.grant(RESPONDER, 'responder', 'system', 0);
+    bot.store.roles.grant(RESPONDER, 'deployer', 'system', 0);
     const id = record(bot.store, Date.parse('2026-03-02T09:00:00Z'), 'triage');
 
     const { privates, outcome } = await bot.as(RESPONDER, `agents show ${id}`);
@@ -62,9 +62,11 @@ describe('agents commands', () => {
     expect(shown).toContain('api crash loops');
   });
 
-  it('keeps transcripts from viewers, who may still see the totals', async () => {
+  it('keeps transcripts from viewers and responders (raw production data), who may still see the totals', async () => {
     const bot = opsbot();
+    bot.store.roles.grant(RESPONDER, 'responder', 'system', 0);
     const id = record(bot.store, Date.parse('2026-03-02T09:00:00Z'), 'triage');
+    expect((await bot.as(RESPONDER, `agents show ${id}`)).text).toMatch(/You need the \*deployer\* role to read agent transcripts/);
 
     const show = await bot.as(VIEWER, `agents show ${id}`);
     expect(show.outcome).toBe('denied');
@@ -78,7 +80,7 @@ describe('agents commands', () => {
 
   it('says which run id is unknown and how to find one', async () => {
     const bot = opsbot();
-    bot.store.roles.grant(RESPONDER, 'responder', 'system', 0);
+    bot.store.roles.grant(RESPONDER, 'deployer', 'system', 0);
     const { text, outcome } = await bot.as(RESPONDER, 'agents show ag-99');
     expect(outcome).toBe('error');
     expect(text).toContain('There is no agent run ag-99.');

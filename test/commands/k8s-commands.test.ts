@@ -139,10 +139,12 @@ describe('writes need the role of their environment', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('keeps production logs from viewers', async () => {
+  it('keeps production logs from viewers and responders: raw production data needs a deployer', async () => {
     const o = await start();
+    await ops(o, RESPONDER, 'k8s logs nginx context=prod-eu');
+    expect(privateText(o, RESPONDER)).toContain('You need the *deployer* role to read pod logs in prod-eu/default (production).');
     await ops(o, VIEWER, 'k8s logs nginx context=prod-eu');
-    expect(privateText(o, VIEWER)).toContain('You need the *responder* role to read pod logs in prod-eu/default (production).');
+    expect(privateText(o, VIEWER)).toContain('You need the *deployer* role to read pod logs in prod-eu/default (production).');
     expect(kube.api.requests()).toEqual([]);
   });
 });
@@ -208,9 +210,9 @@ describe('logs', () => {
 
   it('keeps long production logs private, showing the end', async () => {
     const o = await start();
-    await ops(o, RESPONDER, 'k8s logs nginx-7fb78fb6d8-2w75j tail=300 context=prod-eu');
+    await ops(o, DEPLOYER, 'k8s logs nginx-7fb78fb6d8-2w75j tail=300 context=prod-eu');
     expect(channel(o).flatMap((m) => m.files ?? [])).toEqual([]);
-    const text = privateText(o, RESPONDER);
+    const text = privateText(o, DEPLOYER);
     expect(text).toMatch(/Logs of nginx-7fb78fb6d8-2w75j in prod-eu\/default \(production\): the last \d+ of 300 lines/);
     expect(text).toContain('nginx-7fb78fb6d8-2w75j/nginx #300');
     expect(text).toContain('in production logs are not posted as a file');
