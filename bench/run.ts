@@ -23,6 +23,7 @@
  * developing a benchmark; do not report those figures). --only runs one benchmark by name.
  */
 import { ackLatency } from './ack-latency.ts';
+import { alertIntake } from './alert-intake.ts';
 import { ciLogRecall } from './ci-log-recall.ts';
 import { triageOffline } from './triage-offline.ts';
 import type { Benchmark, BenchContext } from './lib/benchmark.ts';
@@ -32,7 +33,7 @@ import { workflowSlack } from './workflow-slack.ts';
 import { workflowTransitions } from './workflow-transitions.ts';
 
 /** In the order they run. Later issues add workflow transitions, alert intake, CI-log recall… */
-const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack, ciLogRecall, triageOffline];
+const BENCHMARKS: readonly Benchmark[] = [ackLatency, workflowTransitions, workflowSlack, ciLogRecall, triageOffline, alertIntake];
 
 interface Args {
   json: boolean;

@@ -48,7 +48,15 @@ import { createWorkflowRuntime } from './workflows/workflow-runtime.ts';
 import { createIncidentRuntime } from './incidents/incident-runtime.ts';
 import type { IncidentService } from './incidents/incident-service.ts';
 import { createHomeSections } from './slack/home-sections.ts';
+import { createAlertTriage } from './alerts/triage-loop.ts';
+import type { AlertTriage } from './alerts/triage-types.ts';
+import { type AlertRuntime, createAlertRuntime } from './alerts/alert-runtime.ts';
 import { createApproverCheck } from './workflows/approvers.ts';
+import { incidentPlaybookButtons } from './incidents/incident-playbooks.ts';
+import { playbookViewCommands } from './slack/views/playbook-views.ts';
+import { createPlaybookRunner } from './workflows/playbook-runner.ts';
+import type { PlaybookRunner } from './workflows/playbook-runner-types.ts';
+import { createPlaybookTimeline } from './workflows/playbook-timeline.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -96,6 +104,12 @@ export interface OpsApp {
   readonly agents: AgentRunner;
   /** Incidents; other features report onto a timeline with `incidents.recordEvent(…)`. */
   readonly incidents: IncidentService;
+  /** Playbook runs (issue 6): by a click, or by themselves where policy, switch and playbook allow. */
+  readonly playbooks: PlaybookRunner;
+  /** The alert triage loop (issue 7): alert intake calls `alertTriage.triage(…)` once per new group. */
+  readonly alertTriage: AlertTriage;
+  /** Alert intake (issue 7): webhooks, alert channels and backfill, grouping, group messages, silences. */
+  readonly alerts: AlertRuntime;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -229,8 +243,64 @@ export function createApp(deps: AppDeps): OpsApp {
     clock,
     log,
     redact: (text) => redactor.redactString(text),
+    // "Run playbook" buttons: playbooks matching the incident's linked alert groups, or the incident itself.
+    playbooksFor: (incident) => incidentPlaybookButtons(incident, { definitions: () => workflows.definitions.values() }),
   });
-  const viewCommands = { ...workflows.viewCommands, ...incidents.viewCommands };
+  // Playbooks (issue 6): started by a click (`playbook run`, the incident and alert-group buttons)
+  // or by the triage loop; medium and high risk wait for an approval first; the run's start,
+  // approvals and end go on its incident's timeline, observed from the engine's events.
+  const playbookTimeline = createPlaybookTimeline({ store, incidents: incidents.service, log: log.child({ component: 'playbooks' }) });
+  workflows.observe(playbookTimeline);
+  const playbooks = createPlaybookRunner({
+    engine: workflows.engine,
+    definitions: () => workflows.definitions,
+    store,
+    policy: config.policy,
+    autorun,
+    incidents: incidents.service,
+    timeline: playbookTimeline,
+    ...(kube ? { kube } : {}),
+    chat,
+    clock,
+    log,
+    redact: (text) => redactor.redactString(text),
+  });
+  // Alert triage (issue 7): triage → fix ⇄ review within one model-call budget per new alert
+  // group, an incident at the policy's threshold, auto-run as the policy allows, one reply in
+  // the group's thread.
+  const alertTriage = createAlertTriage({
+    agents,
+    playbooks: () => [...workflows.definitions.values()].filter((d) => d.source === 'playbook'),
+    chat,
+    autorun,
+    audit: store.audit,
+    policy: {
+      autorunEnabled: config.policy.autorun.enabled,
+      services: config.policy.services,
+      declareIncidentAt: config.policy.alerts.incidentThreshold,
+      ...(config.policy.alerts.replyPrefix ? { replyPrefix: config.policy.alerts.replyPrefix } : {}),
+    },
+    maxIterations: config.maxTriageIterations,
+    dryRun: config.dryRun,
+    clock,
+    commandPrefix: config.slack.command,
+    incidents: { incidents: incidents.service, declarer: () => bot?.userId ?? 'system', permalink: (channel, ts) => incidents.slack.permalink(channel, ts) },
+    playbookRunner: playbooks,
+  });
+  // Alert intake (issue 7): POST /webhooks/alertmanager and /webhooks/grafana, messages in
+  // ALERT_CHANNELS, `opsbot triage` backfill; grouped by the policy's windows into one Slack
+  // message per group, triaged once per new group by the loop above.
+  const alerts = createAlertRuntime({
+    config,
+    store,
+    chat,
+    slackCall: (method, args) => outbox.call(method, args),
+    incidents: incidents.service,
+    triage: alertTriage,
+    clock,
+    log,
+  });
+  const viewCommands = { ...workflows.viewCommands, ...incidents.viewCommands, ...playbookViewCommands(() => workflows.definitions) };
   const homeSections = createHomeSections({
     incidents: incidents.service,
     store,
@@ -272,6 +342,10 @@ export function createApp(deps: AppDeps): OpsApp {
       ...(kube ? { kube: { ops: kube, dryRun: config.dryRun } } : {}),
       // The incident commands (IncidentCommandDeps).
       incidents: incidents.service,
+      // The playbook commands (PlaybookCommandDeps).
+      playbooks,
+      // The alert commands (AlertCommandDeps; `policy` above).
+      alerts: alerts.service,
     },
     recordOutcome: (entry) => groupCommit.add(() => store.audit.append(entry)),
     freeText: createFreeTextHandler({
@@ -315,6 +389,8 @@ export function createApp(deps: AppDeps): OpsApp {
       // 📌 reactions on incident messages, and "Declare incident from message".
       reaction: incidents.handlers.reaction,
       shortcut: incidents.handlers.shortcut,
+      // Messages in ALERT_CHANNELS (the intake records them only there).
+      message: alerts.messageHandler,
     },
     onDepthChange: (depth) => metrics.inboxDepth.set(depth),
     commit: (write) => groupCommit.add(write),
@@ -332,6 +408,8 @@ export function createApp(deps: AppDeps): OpsApp {
     { method: 'POST', path: '/slack/events', handler: slackEvents },
     { method: 'POST', path: WORKFLOW_WEBHOOK_PREFIX, prefix: true, handler: workflows.webhook },
     { method: 'POST', path: GITHUB_WEBHOOK_PATH, handler: ci.webhook((id, request) => worker.schedule(id, request)) },
+    // POST /webhooks/alertmanager and /webhooks/grafana.
+    ...alerts.routes,
     { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
     {
       method: 'GET',
@@ -403,6 +481,7 @@ export function createApp(deps: AppDeps): OpsApp {
       workflows.markReady();
       workflows.scheduler.start();
       intake.setBot({ userId: bot.userId, botId: bot.botId });
+      alerts.setBot({ userId: bot.userId, botId: bot.botId });
       slack = createBoltSlack({
         mode: config.mode === 'socket' ? 'socket' : 'http',
         botToken,
@@ -419,6 +498,8 @@ export function createApp(deps: AppDeps): OpsApp {
       });
       await slack.start();
       worker.resumeUnfinished();
+      // Alert group messages decided and not delivered, triage cut off, windows that came due while down.
+      alerts.start();
       // Pages, reminders and PagerDuty retries due while opsbot was down run now.
       incidents.start();
       every(HEARTBEAT_MS, () => {
@@ -444,6 +525,7 @@ export function createApp(deps: AppDeps): OpsApp {
     async stop() {
       for (const cancel of timers.splice(0)) cancel();
       incidents.stop();
+      alerts.stop();
       workflows.scheduler.stop();
       await http.close();
       await slack?.stop();
@@ -466,9 +548,17 @@ export function createApp(deps: AppDeps): OpsApp {
       store.lock.release(owner);
       store.close();
     },
-    idle: () => worker.idle(),
+    async idle() {
+      // Inbox work ingests alerts whose messages and triage run after it: wait for both.
+      await worker.idle();
+      await alerts.idle();
+      await worker.idle();
+    },
     workflows: workflows.engine,
     incidents: incidents.service,
+    alertTriage,
+    playbooks,
+    alerts,
   };
 }
 

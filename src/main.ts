@@ -21,12 +21,16 @@ import { SCHEMA_VERSION } from './store/migrations.ts';
 import { openDatabase } from './store/open-database.ts';
 import { validateDefinitions } from './workflows/validate-command.ts';
 import { validateEscalationFile } from './incidents/escalation-validate.ts';
+import { parseTriageArgs } from './alerts/backfill.ts';
 
 const USAGE = `Usage: opsbot <command>
 
   start            Run opsbot: Slack when its tokens are set; otherwise (outside production) the local shell
   shell            Run the local shell (an emulated Slack workspace in your terminal), whatever is set
   validate         Check opsbot.yaml, its escalation file, and workflows/, playbooks/ once they hold definitions
+  triage [--since TS] [--once | --daemon] [--channel C…] [--interval 30s]
+                   Read the alert channels' history (from TS, else where the last run stopped) as alerts;
+                   --once (default) exits when caught up, --daemon keeps polling (and serving, as start does)
   migrate          Create or upgrade the database at DATABASE_PATH
   backup FILE      Copy the live database to FILE (online backup; safe while opsbot runs)
   help             Show this`;
@@ -57,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       return config.mode === 'local' ? runLocal(config) : runSlack(config);
     case 'shell':
       return runLocal(config);
+    case 'triage':
+      return runTriage(config, args);
     case 'validate': {
       process.stdout.write(`${config.configPath}: ok\n`);
       const escalation = validateEscalationFile(config);
@@ -106,6 +112,39 @@ async function runSlack(config: Config): Promise<number> {
   await startOrCleanUp(app);
   const fatal = await Promise.race([untilSignal(log), lost.promise]);
   await app.stop();
+  if (fatal) throw fatal;
+  return 0;
+}
+
+/**
+ * `opsbot triage`: opsbot itself (it posts the groups and triages them, and holds the database
+ * lock like `start`) reading the alert channels' history through the same intake as live messages.
+ */
+async function runTriage(config: Config, args: string[]): Promise<number> {
+  const options = parseTriageArgs(args, { channels: config.alerts.channels });
+  if (config.mode === 'local') throw new ConfigError('triage: reads and posts in Slack, so SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) must be set');
+  const log = makeLogger(config, { shell: false });
+  const lost = Promise.withResolvers<Error>();
+  const clock = systemClock();
+  const app = namingDatabasePath(config.databasePath, () => createApp({ config, log, clock, host, baseEnv: shellEnv(), workDir: process.cwd(), secretEnv: (name) => process.env[name], onFatal: (err) => lost.resolve(err) }));
+  await startOrCleanUp(app);
+  const stop = new AbortController();
+  const stopping = untilSignal(log).then(() => stop.abort());
+  void lost.promise.then(() => stop.abort());
+  try {
+    if (options.mode === 'daemon') {
+      await app.alerts.backfill.runDaemon({ channels: options.channels, ...(options.since ? { since: options.since } : {}), intervalMs: options.intervalMs, signal: stop.signal });
+    } else {
+      const passes = await app.alerts.backfill.runOnce({ channels: options.channels, ...(options.since ? { since: options.since } : {}) });
+      for (const p of passes) process.stdout.write(`${p.channel}: ${p.read} messages read after ${p.from}, ${p.alerts} alerts in ${p.groups.length} groups; cursor ${p.cursor}\n`);
+      await app.alerts.untilNotified(passes.flatMap((p) => p.groups), stop.signal).catch(() => undefined);
+      await app.idle();
+    }
+  } finally {
+    await app.stop();
+    void stopping;
+  }
+  const fatal = await Promise.race([lost.promise, Promise.resolve(undefined)]);
   if (fatal) throw fatal;
   return 0;
 }

@@ -299,7 +299,7 @@ describe('loadConfig reading opsbot.yaml', () => {
     ['autorun:\n  enabled: yes\n', 'opsbot.yaml:2:12: autorun.enabled: expected true or false, got "yes"'],
     ['environments:\n  Prod:\n    role_to_write: admin\n', 'opsbot.yaml:2:3: environments.Prod: expected an environment name of lowercase letters, digits, - and _, got "Prod"'],
     ['retention: 7d\n', 'opsbot.yaml:1:12: retention: expected a mapping with keys processed_events, inbox, got "7d"'],
-    ['- channels\n', 'opsbot.yaml:1:1: expected a mapping with keys channels, retention, roles, environments, severities, autorun, services, agents, kubernetes, github, incidents, got a list'],
+    ['- channels\n', 'opsbot.yaml:1:1: expected a mapping with keys channels, retention, roles, environments, severities, autorun, services, agents, kubernetes, github, incidents, alerts, got a list'],
     ['services:\n  api:\n    customer_facing: sometimes\n', 'opsbot.yaml:3:22: services.api.customer_facing: expected true or false, got "sometimes"'],
     ['agents:\n  memory:\n    turns: 100\n', 'opsbot.yaml:3:12: agents.memory.turns: expected a whole number from 0 to 50, got 100'],
     ['kubernetes:\n  contexts:\n    prod:\n      environment: production\n      namespaces: [Shop]\n', 'opsbot.yaml:5:19: kubernetes.contexts.prod.namespaces.Shop: expected a namespace name (lowercase letters, digits and -), got "Shop"'],
@@ -314,7 +314,7 @@ describe('loadConfig reading opsbot.yaml', () => {
       'opsbot.yaml:3:3: retention.procesed_events: unknown key, expected one of: processed_events, inbox',
     );
     expect(yamlFailure('autorun: {}\nescalation:\n  after: 5m\n')).toBe(
-      'opsbot.yaml:2:1: escalation: unknown key, expected one of: channels, retention, roles, environments, severities, autorun, services, agents, kubernetes, github, incidents',
+      'opsbot.yaml:2:1: escalation: unknown key, expected one of: channels, retention, roles, environments, severities, autorun, services, agents, kubernetes, github, incidents, alerts',
     );
     expect(yamlFailure('severities:\n  P5: never\n')).toBe('opsbot.yaml:2:3: severities.P5: unknown key, expected one of: P1, P2, P3, P4');
   });

@@ -26,6 +26,19 @@ export interface RunContext {
   /** What the run is about (alert group key, thread, PR), for `/ops agents runs` and history. */
   subject?: string;
   tools?: ToolContext;
+  /** Model requests several runs share (an alert group's triage loop); spent, the run answers offline. */
+  budget?: ModelBudget;
+}
+
+/**
+ * HTTP requests to the model that may still be sent, SDK retries, repairs and tool rounds
+ * included. Each request a run sends is taken off `remaining`; a call is never given more
+ * attempts than are left.
+ */
+export interface ModelBudget {
+  remaining: number;
+  /** What the budget is for, as the note says it: "this alert group". */
+  scope?: string;
 }
 
 export interface AgentRunner {
@@ -82,12 +95,17 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
     let modelError: string | null = null;
 
     let answer: { provider: AgentProvider; output: O; thin: boolean; notes: string[] } | undefined;
+    const budget = context.budget;
+    const spent = () => `the model-call budget for ${budget?.scope ?? 'this request'} is spent`;
     if (llm === undefined) {
       answer = offlineAnswer(agent, input, ['Answered by the offline provider (no ANTHROPIC_API_KEY is configured).']);
     } else if (clock.now() < pausedUntil) {
       answer = offlineAnswer(agent, input, [
         `Answered by the offline provider: the model failed ${options.breaker.failures} times in a row, so it is not asked again before ${new Date(pausedUntil).toISOString()}.`,
       ]);
+    } else if (budget !== undefined && budget.remaining <= 0) {
+      modelError = `budget_spent: ${spent()}`;
+      answer = offlineAnswer(agent, input, [`Answered by the offline provider: ${spent()}.`]);
     } else {
       const tools = agent.usesTools ? createToolSession({ tools: options.tools, agent: agent.name, limits: options.limits, context: context.tools ?? {}, fence, clock }) : undefined;
       const system = `${agent.system}\n\n${UNTRUSTED_RULES}`;
@@ -95,10 +113,23 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
       // Each round is one model answer. Refused calls (repeats, past the cap) take rounds too, so a
       // model that keeps asking gets as many refusals as it had calls before the run gives up.
       const maxRounds = (tools ? 2 * options.limits.maxCalls : 0) + 2;
+      let budgetSpent = false;
       for (let round = 0; round < maxRounds && answer === undefined && modelError === null; round += 1) {
-        const request = { agent: agent.name, system, messages, outputSchema: agent.output, maxTokens: agent.maxTokens };
+        if (budget !== undefined && budget.remaining <= 0) {
+          budgetSpent = true;
+          break;
+        }
+        const request = {
+          agent: agent.name,
+          system,
+          messages,
+          outputSchema: agent.output,
+          maxTokens: agent.maxTokens,
+          ...(budget !== undefined ? { maxAttempts: budget.remaining } : {}),
+        };
         const result: LlmResult<O> | LlmToolUse =
           tools && tools.definitions.length > 0 ? await llm.complete({ ...request, tools: tools.definitions }) : await llm.complete(request);
+        if (budget !== undefined) budget.remaining -= result.attempts;
         llmRequests += result.attempts;
         costUsd += result.costUsd;
         addUsage(usage, result.usage);
@@ -128,7 +159,12 @@ export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
           answer = { provider: 'anthropic', output: result.value, thin: false, notes: [`Answered by ${result.model}.`] };
         }
       }
-      if (answer === undefined) {
+      if (answer === undefined && budgetSpent) {
+        // Not the model's fault: the breaker does not count it.
+        modelError = `budget_spent: ${spent()} before the model answered`;
+        runLog.warn({ llmRequests }, 'model-call budget spent; answering offline');
+        answer = offlineAnswer(agent, input, [`The model did not answer before ${spent()}; answered by the offline provider instead.`]);
+      } else if (answer === undefined) {
         modelError ??= `no_answer: the model kept calling tools after ${maxRounds} rounds`;
         consecutiveFailures += 1;
         if (consecutiveFailures >= options.breaker.failures) pausedUntil = clock.now() + options.breaker.cooldownMs;

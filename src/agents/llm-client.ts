@@ -35,6 +35,12 @@ export interface CompleteRequest<T> {
   maxTokens: number;
   /** Who is asking (triage, fix, …): for logs and, later, the agent-run record. */
   agent: string;
+  /**
+   * At most this many HTTP requests for this call, retries and the repair included (a caller's
+   * budget, e.g. an alert group's); fewer retries are made to stay within it. Default: no cap
+   * beyond `maxRetries + 2`.
+   */
+  maxAttempts?: number;
 }
 
 interface Accounting {
@@ -143,9 +149,10 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     const system: TextBlockParam[] = [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }];
     const tools = request.tools?.map((tool, index, all) => (index === all.length - 1 ? { ...tool, cache_control: { type: 'ephemeral' as const } } : tool));
     let messages = request.messages;
+    const cap = request.maxAttempts ?? Number.POSITIVE_INFINITY;
 
     for (let round = 0; round < 2; round += 1) {
-      const retriesLeft = Math.max(0, options.maxRetries - Math.max(0, attempts - round));
+      const retriesLeft = Math.max(0, Math.min(options.maxRetries - Math.max(0, attempts - round), cap - attempts - 1));
       let message: Message;
       try {
         message = await sdk.messages.create(
@@ -169,7 +176,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       if (verdict.kind === 'tool_use') {
         return done({ ok: true, toolCalls: verdict.toolCalls, content: message.content, model: message.model, ...account() }, message.stop_reason);
       }
-      if (round === 1) return done({ ok: false, error: { code: verdict.code, message: verdict.message }, ...account() }, message.stop_reason);
+      if (round === 1 || attempts >= cap) return done({ ok: false, error: { code: verdict.code, message: verdict.message }, ...account() }, message.stop_reason);
 
       log.warn({ agent: request.agent, code: verdict.code, reason: verdict.message }, 'llm answer rejected; asking once more');
       const previous = textOf(message);

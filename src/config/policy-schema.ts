@@ -82,6 +82,20 @@ export interface Policy {
   };
   /** Incidents: where they live, who may declare what, status reminders, the escalation file. */
   incidents: IncidentPolicy;
+  /** Alert intake (issue 7): grouping, opsbot's posts in alert channels, the triage loop's incident threshold, silences. */
+  alerts: AlertPolicy;
+}
+
+// ── alerts (issue 7, added) ──────────────────────────────────────────────────────────────────
+export interface AlertPolicy {
+  /** Labels alerts are grouped by (`service` = the alert's service by its service labels; `...` = every label). */
+  groupBy: string[];
+  /** Put before the text of opsbot's posts in alert channels (e.g. `[auto-ops]`); messages starting with it are never read as alerts. */
+  replyPrefix?: string;
+  /** The triage loop declares an incident for a group at or above this severity (P1 is highest). */
+  incidentThreshold: Severity;
+  /** The Silence buttons on a group's message, shortest first (at most 5). */
+  silenceDurationsMs: number[];
 }
 
 export type IncidentMode = 'channel' | 'thread';
@@ -138,6 +152,8 @@ const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const CHANNEL_PREFIX = /^[a-z0-9][a-z0-9_-]{0,19}$/;
+/** A Prometheus label name, or `...` (group by every label). */
+const LABEL_NAME = /^(?:[A-Za-z_][A-Za-z0-9_]*|\.\.\.)$/;
 
 const environmentEntry = section({
   role_to_write: role().optional(),
@@ -310,6 +326,32 @@ export const policySchema: z.ZodType<Policy> = section({
       ...(i.escalation_file !== undefined ? { escalationFile: i.escalation_file } : {}),
     };
   }),
+  // alerts (issue 7, added)
+  alerts: section({
+    group_by: z
+      .array(z.string().regex(LABEL_NAME, { error: (iss) => `expected a label name like alertname (or ... for every label), got ${showValue(iss.input)}` }), {
+        error: (iss) => `expected a list of label names, got ${showValue(iss.input)}`,
+      })
+      .min(1, { error: 'expected at least one label name' })
+      .default(['alertname', 'service', 'namespace']),
+    reply_prefix: z
+      .string({ error: (iss) => `expected a short text like [auto-ops], got ${showValue(iss.input)}` })
+      .max(40, { error: 'expected at most 40 characters' })
+      .optional(),
+    incident_threshold: z.enum(SEVERITIES, { error: (iss) => `expected one of ${SEVERITIES.join(', ')}, got ${showValue(iss.input)}` }).default('P2'),
+    silence_durations: z
+      .array(duration('4h'), { error: (iss) => `expected a list of durations like [1h, 4h, 24h], got ${showValue(iss.input)}` })
+      .min(1, { error: 'expected at least one duration' })
+      .max(5, { error: 'expected at most 5 durations (one button each)' })
+      .prefault(['1h', '4h', '24h']),
+  }).transform(
+    (a): AlertPolicy => ({
+      groupBy: a.group_by,
+      ...(a.reply_prefix !== undefined && a.reply_prefix.trim() !== '' ? { replyPrefix: a.reply_prefix.trim() } : {}),
+      incidentThreshold: a.incident_threshold,
+      silenceDurationsMs: [...a.silence_durations].sort((x, y) => x - y),
+    }),
+  ),
 });
 
 export function defaultPolicy(): Policy {

@@ -336,6 +336,82 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pagerduty_events_pending ON pagerduty_events (incident, id) WHERE status = 'pending';
     `,
   },
+  {
+    version: 6,
+    name: 'alerts: groups with their notification state, alerts, silences',
+    sql: `
+      -- One row per alert group as people see it: one Slack message, one triage. A group resolved
+      -- for long (grouping-policy reopenAfterMs) that fires again is a new row. state holds the
+      -- grouping policy's GroupState without its per-alert lists (JSON of its times and flags):
+      -- those are the alerts rows' status and notified, so a batch writes what it changed, not
+      -- the whole group again. notify_at is the next due time, which the scheduler arms the clock
+      -- for, so windows survive a restart. version counts notifications decided, posted_version
+      -- those delivered to Slack: a group with version > posted_version is delivered again at
+      -- start-up. channel '' means no alert channel is configured.
+      CREATE TABLE alert_groups (
+        id INTEGER PRIMARY KEY,
+        group_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+        notify_at INTEGER,
+        version INTEGER NOT NULL DEFAULT 0,
+        posted_version INTEGER NOT NULL DEFAULT 0,
+        message_ts TEXT,
+        details_ts TEXT,
+        triage TEXT NOT NULL DEFAULT 'pending' CHECK (triage IN ('pending', 'due', 'running', 'done', 'failed', 'skipped')),
+        triage_note TEXT,
+        triaged_at INTEGER,
+        triage_outcome TEXT,
+        suggestion TEXT,
+        acknowledged_by TEXT,
+        acknowledged_at INTEGER,
+        incident_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX alert_groups_key ON alert_groups (channel, group_key, id);
+      CREATE INDEX alert_groups_due ON alert_groups (notify_at) WHERE notify_at IS NOT NULL;
+      CREATE INDEX alert_groups_undelivered ON alert_groups (id) WHERE version > posted_version;
+      CREATE INDEX alert_groups_triage ON alert_groups (id) WHERE triage IN ('due', 'running');
+      CREATE INDEX alert_groups_status ON alert_groups (status, id);
+
+      -- The alerts of a group by fingerprint: latest status and content (the NormalizedAlert as
+      -- JSON), and the status the group's last notification showed (notified; null: not shown).
+      CREATE TABLE alerts (
+        group_id INTEGER NOT NULL REFERENCES alert_groups (id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+        notified TEXT CHECK (notified IN ('firing', 'resolved')),
+        name TEXT NOT NULL,
+        severity TEXT,
+        source TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        received INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (group_id, fingerprint)
+      ) STRICT, WITHOUT ROWID;
+      -- The group's state without reading each alert's content.
+      CREATE INDEX alerts_state ON alerts (group_id, fingerprint, status, notified);
+
+      -- A silence holds a group key (the Silence buttons) or label matchers (all equal), until ends_at.
+      CREATE TABLE alert_silences (
+        id INTEGER PRIMARY KEY,
+        group_key TEXT,
+        matchers TEXT,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT,
+        removed_by TEXT,
+        removed_at INTEGER,
+        CHECK (group_key IS NOT NULL OR matchers IS NOT NULL)
+      ) STRICT;
+      CREATE INDEX alert_silences_active ON alert_silences (ends_at) WHERE removed_at IS NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

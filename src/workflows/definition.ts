@@ -109,6 +109,22 @@ export interface WorkflowDefinition {
   source: 'workflow' | 'playbook';
   /** Which alerts the playbook answers and how far it may go on its own; present iff source is `playbook`. */
   playbook?: PlaybookSpec;
+  /**
+   * Only on the copy a playbook run is started with (playbook-runner.ts), stored with the run:
+   * what the run is for, so its start, approvals and end reach the incident's timeline, after a
+   * restart too. Never in a loaded file.
+   */
+  playbookRun?: PlaybookRunLink;
+}
+
+/** Why a playbook run exists: how it was started and what it is linked to. */
+export interface PlaybookRunLink {
+  trigger: 'click' | 'auto';
+  incidentId?: string;
+  alertGroupId?: string;
+  severity?: Severity;
+  /** The id of the approval step the runner put first (medium and high risk, not automatic). */
+  approvalStep?: string;
 }
 
 // --- playbooks (playbook-schema.ts reads them, playbook-match.ts applies them) ------------------

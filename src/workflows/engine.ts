@@ -69,6 +69,16 @@ export interface Requester {
 
 export type Resolution = 'retry' | 'mark-done' | 'abort';
 
+export interface StartOptions {
+  requestKey?: string;
+  /**
+   * Run this copy of the named workflow's definition instead of the loaded one (same name). The
+   * run is stored with it and follows it to the end, resumes included: the playbook runner starts
+   * playbooks this way, with its approval gate put in front of their steps.
+   */
+  definition?: WorkflowDefinition;
+}
+
 export type DecideResult =
   | { changed: true; status: ApprovalStatus; approvals: number; min: number }
   | { changed: false; why: string };
@@ -91,7 +101,7 @@ export interface WorkflowEngine {
     rawParams: Record<string, unknown>,
     requester: Requester,
     trigger: string,
-    options?: { requestKey?: string },
+    options?: StartOptions,
   ): Promise<{ runId: string; status: 'running' | 'queued'; replayed?: true }>;
   decide(approvalId: number, userId: string, decision: 'approve' | 'reject', reason?: string): Promise<DecideResult>;
   /** Aborts running actions, cancels waits and approvals; no undo. */

@@ -33,6 +33,9 @@ export interface PlaybookStarted {
   needsApproval: boolean;
 }
 
+/** `requestedBy` of an automatic start. */
+export const AUTOMATIC_REQUESTER = 'opsbot';
+
 export interface PlaybookRunner {
   start(request: PlaybookStart): Promise<PlaybookStarted>;
 }

@@ -3,7 +3,7 @@ import type { WorkflowRun, WorkflowRunStatus, WorkflowRunSummary, WorkflowStep }
 import { FINISHED, blank, toActive } from './active-run.ts';
 import type { Step } from './definition.ts';
 import { type EngineContext, emit } from './engine-context.ts';
-import type { Requester, Resolution } from './engine.ts';
+import type { Requester, Resolution, StartOptions } from './engine.ts';
 import { evaluateTemplate, type Scope } from './expressions.ts';
 import { paramsSchema } from './params.ts';
 import { undoOrder } from './plan.ts';
@@ -45,13 +45,16 @@ export async function startRun(
   rawParams: Record<string, unknown>,
   requester: Requester,
   trigger: string,
-  options: { requestKey?: string } = {},
+  options: StartOptions = {},
 ): Promise<{ runId: string; status: 'running' | 'queued'; replayed?: true }> {
   ensureRunning(ctx);
   const replayed = options.requestKey ? ctx.store.workflowRuns.byRequest(options.requestKey) : undefined;
   if (replayed) return { runId: replayed.id, status: replayed.status === 'queued' ? 'queued' : 'running', replayed: true };
   const definitions = ctx.deps.definitions();
-  const definition = definitions.get(name);
+  if (options.definition && options.definition.name !== name) {
+    throw new OpsError('workflow_definition_mismatch', `a run of ${name} cannot be started with the definition of ${options.definition.name}`);
+  }
+  const definition = options.definition ?? definitions.get(name);
   if (!definition) {
     throw new UserError('workflow_unknown', `There is no workflow named ${name}.`, `Workflows: ${[...definitions.keys()].sort().join(', ') || 'none'}.`);
   }

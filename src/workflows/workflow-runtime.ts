@@ -15,7 +15,7 @@ import { createActionCatalog } from './actions/catalog.ts';
 import { killOrphans } from './actions/process-groups.ts';
 import { createApproverCheck, type UsergroupClient } from './approvers.ts';
 import type { WorkflowDefinition } from './definition.ts';
-import { createWorkflowEngine, type WorkflowEngine } from './engine.ts';
+import { createWorkflowEngine, type WorkflowEngine, type WorkflowEvents } from './engine.ts';
 import { formatDefinitionError, loadDefinitions } from './load-definitions.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 import { createWorkflowUi, type WorkflowUi } from './workflow-ui.ts';
@@ -61,6 +61,12 @@ export interface WorkflowRuntime {
   /** POST /webhooks/workflows/<name>; answers 503 until `markReady()` (after the engine resumed). */
   webhook: Route['handler'];
   markReady(): void;
+  /**
+   * Also tells `listener` what the engine reports (after the Slack UI, after each commit); a
+   * listener that throws is logged and the others still hear it. Returns a function that stops it.
+   * The playbook runner puts linked runs and their approvals on incident timelines this way.
+   */
+  observe(listener: Partial<WorkflowEvents>): () => void;
 }
 
 export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntime {
@@ -78,6 +84,7 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
     audit: store.audit,
   });
   const definitions = loadAll(deps, new Set(catalog.keys()), log);
+  const observers = new Set<Partial<WorkflowEvents>>();
   const approvers = createApproverCheck({ client: deps.client, clock, log, roleOf: deps.roleOf });
   const engine: WorkflowEngine = createWorkflowEngine({
     store,
@@ -91,7 +98,7 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
       if (killed.length > 0) log.warn({ killed }, 'killed step processes left by an earlier opsbot');
       return killed;
     },
-    events: ui,
+    events: fanOut(ui, observers, log),
     dryRun: deps.dryRun,
   });
   const services: WorkflowServices = { engine, definitions: () => definitions, chat, whenPosted: (runId) => ui.whenPosted(runId) };
@@ -121,7 +128,33 @@ export function createWorkflowRuntime(deps: WorkflowRuntimeDeps): WorkflowRuntim
   let ready = false;
   // Until resume() has run, a new run could race the runs being taken up again.
   const webhook: Route['handler'] = (req, res) => (ready ? handleWebhook(req, res) : sendJson(res, 503, { ok: false, error: 'starting' }));
-  return { engine, ui, definitions, services, viewCommands, scheduler, webhook, markReady: () => (ready = true) };
+  const observe = (listener: Partial<WorkflowEvents>) => {
+    observers.add(listener);
+    return () => void observers.delete(listener);
+  };
+  return { engine, ui, definitions, services, viewCommands, scheduler, webhook, markReady: () => (ready = true), observe };
+}
+
+/** The UI first (it must not wait on anyone), then each observer, each on its own. */
+function fanOut(ui: WorkflowEvents, observers: ReadonlySet<Partial<WorkflowEvents>>, log: Logger): WorkflowEvents {
+  const tell = <K extends keyof WorkflowEvents>(event: K, ...args: Parameters<WorkflowEvents[K]>) => {
+    (ui[event] as (...a: Parameters<WorkflowEvents[K]>) => void)(...args);
+    for (const observer of observers) {
+      const listener = observer[event] as ((...a: Parameters<WorkflowEvents[K]>) => void) | undefined;
+      if (!listener) continue;
+      try {
+        listener.call(observer, ...args);
+      } catch (err) {
+        log.warn({ err, event }, 'workflow observer failed');
+      }
+    }
+  };
+  return {
+    runChanged: (runId) => tell('runChanged', runId),
+    approvalRequested: (approvalId) => tell('approvalRequested', approvalId),
+    approvalDecided: (approvalId) => tell('approvalDecided', approvalId),
+    stepLog: (runId, path, text) => tell('stepLog', runId, path, text),
+  };
 }
 
 function loadAll(deps: WorkflowRuntimeDeps, knownActions: ReadonlySet<string>, log: Logger): Map<string, WorkflowDefinition> {

@@ -170,6 +170,37 @@ describe('agent runner', () => {
     expect((await runner.run(triageAgent(), triageInput, asked)).provider).toBe('anthropic');
   });
 
+  it('stops asking the model once a shared model-call budget is spent, tool rounds and retries included, and says so', async () => {
+    const { runner, store } = rig.runner({ tools: [prometheusQueryTool({ url: prometheusUrl, clock: rig.clock })] });
+    const call = (id: string, query: string) => message({ toolUse: [{ id, name: 'prometheus_query_range', input: { query, minutes: 30 } }], stopReason: 'tool_use' });
+    // The client may retry a 429 once (maxRetries 1); with one request left in the budget it does not.
+    rig.api.script(call('t1', 'up'), call('t2', 'rate(x[5m])'), apiError(429, { 'retry-after-ms': '0' }));
+    const budget = { remaining: 3, scope: 'this alert group' };
+    const before = rig.api.requests().length;
+    const first = await runner.run(triageAgent(), triageInput, { ...asked, budget });
+
+    expect(rig.api.requests().length - before).toBe(3);
+    expect(budget.remaining).toBe(0);
+    expect(first.provider).toBe('offline');
+    expect(store.agentRuns.get(first.runId)).toMatchObject({ status: 'fallback', llmRequests: 3 });
+
+    const second = await runner.run(triageAgent(), triageInput, { ...asked, budget });
+    expect(rig.api.requests().length - before).toBe(3);
+    expect(second.notes[0]).toBe('Answered by the offline provider: the model-call budget for this alert group is spent.');
+    expect(store.agentRuns.get(second.runId)).toMatchObject({ provider: 'offline', status: 'fallback', llmRequests: 0 });
+  });
+
+  it('answers offline when the budget runs out between tool rounds, without counting it as a model failure', async () => {
+    const { runner, store } = rig.runner({ tools: [prometheusQueryTool({ url: prometheusUrl, clock: rig.clock })] });
+    rig.api.script(message({ toolUse: [{ id: 't1', name: 'prometheus_query_range', input: { query: 'up', minutes: 30 } }], stopReason: 'tool_use' }));
+    const before = rig.api.requests().length;
+    const answer = await runner.run(triageAgent(), triageInput, { ...asked, budget: { remaining: 1, scope: 'this alert group' } });
+
+    expect(rig.api.requests().length - before).toBe(1);
+    expect(answer.notes[0]).toBe('The model did not answer before the model-call budget for this alert group is spent; answered by the offline provider instead.');
+    expect(store.agentRuns.get(answer.runId)).toMatchObject({ status: 'fallback', toolCalls: 1, error: expect.stringMatching(/^budget_spent: /) });
+  });
+
   it('keeps the alerts own severity when the model lowers it', async () => {
     const { runner } = rig.runner();
     const critical = { ...triageInput, group: { ...crashLooping, commonLabels: { ...crashLooping.commonLabels, severity: 'critical' }, alerts: crashLooping.alerts.map((a) => ({ ...a, labels: { ...a.labels, severity: 'critical' } })) } };

@@ -116,13 +116,16 @@ export function paramsModalErrors(view: Obj, definitions: ReadonlyMap<string, Wo
  * gives it back exactly (its escapes: `\"` and `\\`; `&amp; &lt; &gt;` for what Slack markup uses).
  */
 export function runCommandText(workflow: string, params: Readonly<Record<string, string>>): string {
-  const quote = (value: string) =>
-    `"${value
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/[\\"“”„]/g, (c) => `\\${c}`)}"`;
-  return [`workflow run ${workflow}`, ...Object.entries(params).map(([key, value]) => `${key}=${quote(value)}`)].join(' ');
+  return [`workflow run ${workflow}`, ...Object.entries(params).map(([key, value]) => `${key}=${quoteCommandValue(value)}`)].join(' ');
+}
+
+/** A value as a command argument the parser gives back exactly (`playbook run` builds its text the same way). */
+export function quoteCommandValue(value: string): string {
+  return `"${value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\"“”„]/g, (c) => `\\${c}`)}"`;
 }
 
 /** A mention has no trigger_id to open a modal with: a button does, so it is offered first. */

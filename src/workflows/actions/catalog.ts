@@ -6,6 +6,7 @@ import { createHttpAction, createHttpPostAction } from './http.ts';
 import type { KubeOps } from '../../integrations/kubernetes/kube-types.ts';
 import type { AuditRepo } from '../../store/types.ts';
 import { createK8sActions, K8S_ACTION_NAMES } from './k8s-actions.ts';
+import { createK8sReadActions, K8S_READ_ACTION_NAMES } from './k8s-read-actions.ts';
 import { createShellAction } from './shell.ts';
 import { type RunLocator, createSlackMessageAction } from './slack-message.ts';
 import { createWaitUntilAction } from './wait-until.ts';
@@ -30,7 +31,7 @@ export interface ActionCatalogDeps {
 
 /** Every action a workflow step may name. The Kubernetes/GitHub issue adds `k8s.*` and `github.*` here. */
 /** Every action's name, for `opsbot validate`, which checks workflows without building the catalog. */
-export const ACTION_NAMES: readonly string[] = ['shell', 'shell.idempotent', 'http', 'http.post', 'wait-until', 'slack.message', ...GITHUB_ACTION_NAMES, ...K8S_ACTION_NAMES];
+export const ACTION_NAMES: readonly string[] = ['shell', 'shell.idempotent', 'http', 'http.post', 'wait-until', 'slack.message', ...GITHUB_ACTION_NAMES, ...K8S_ACTION_NAMES, ...K8S_READ_ACTION_NAMES];
 
 export function createActionCatalog(deps: ActionCatalogDeps): ActionCatalog {
   const shell = {
@@ -48,6 +49,8 @@ export function createActionCatalog(deps: ActionCatalogDeps): ActionCatalog {
     anyInput(createSlackMessageAction({ chat: deps.chat, runLocation: deps.runLocation })),
     ...createGitHubActions(deps.github ? { github: deps.github } : {}),
     ...createK8sActions({ ...(deps.kube ? { kube: deps.kube } : {}), ...(deps.audit ? { audit: deps.audit } : {}) }),
+    // Read-only k8s.* actions the shipped playbooks collect with (issue 6).
+    ...createK8sReadActions(deps.kube ? { kube: deps.kube } : {}),
   ];
   return new Map(actions.map((action) => [action.name, action]));
 }

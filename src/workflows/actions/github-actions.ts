@@ -16,7 +16,7 @@ export interface GitHubActionDeps {
   github?: GitHubOps;
 }
 
-export const GITHUB_ACTION_NAMES = ['github.dispatch-workflow', 'github.create-issue', 'github.comment', 'github.create-deployment', 'github.deployment-status'] as const;
+export const GITHUB_ACTION_NAMES = ['github.dispatch-workflow', 'github.create-issue', 'github.comment', 'github.create-deployment', 'github.deployment-status', 'github.rerun-failed-jobs'] as const;
 
 const DEFAULT_WAIT_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_POLL_MS = 15_000;
@@ -285,6 +285,50 @@ export function createDeploymentStatusAction(deps: GitHubActionDeps): ActionDefi
   };
 }
 
+// --- github.rerun-failed-jobs -------------------------------------------------------------
+
+export interface RerunInput {
+  repo: RepoRef;
+  runId: number;
+}
+
+/** What a finished run may have ended as and still have failed jobs worth running again. */
+const RERUNNABLE = new Set(['failure', 'timed_out', 'cancelled', 'startup_failure']);
+
+export function parseRerunInput(input: Record<string, unknown>): RerunInput {
+  const fields = inputFields('github.rerun-failed-jobs', input);
+  fields.only(['repository', 'run_id']);
+  return { repo: repository(fields, input), runId: positiveInt(fields, input, 'run_id') };
+}
+
+export function createRerunFailedJobsAction(deps: GitHubActionDeps): ActionDefinition<RerunInput> {
+  return {
+    name: 'github.rerun-failed-jobs',
+    summary: 'Re-run the failed jobs of a finished GitHub Actions workflow run (a new attempt)',
+    // Each call starts another attempt; one cut short by a crash waits for a person.
+    idempotent: false,
+    parse: parseRerunInput,
+    async run(input, ctx) {
+      const github = need(deps, 'github.rerun-failed-jobs');
+      const what = `workflow run ${input.runId} of ${repoName(input.repo)}`;
+      // Looked at first: GitHub refuses a run still in progress, and a run that passed meanwhile needs nothing.
+      const run = await github.workflowRun(input.repo, input.runId);
+      if (run.status !== 'completed') throw new UserError('github_run_in_progress', `github.rerun-failed-jobs: ${what} is still ${run.status}: ${run.url}`, 'Wait for it to finish; it may pass this time.');
+      if (!RERUNNABLE.has(run.conclusion ?? '')) {
+        return { result: { rerun: false, runId: run.id, attempt: run.attempt, conclusion: run.conclusion, url: run.url }, log: `${what} (${run.name}) finished ${run.conclusion ?? 'without a conclusion'}: nothing to re-run. ${run.url}` };
+      }
+      if (ctx.dryRun) {
+        return { result: { dryRun: true, rerun: false, runId: run.id, attempt: run.attempt, url: run.url }, log: `would re-run the failed jobs of ${what} (${run.name}, attempt ${run.attempt} ${run.conclusion ?? ''}): ${run.url}` };
+      }
+      await github.rerunFailedJobs(input.repo, input.runId);
+      return {
+        result: { rerun: true, runId: run.id, attempt: run.attempt + 1, url: run.url },
+        log: `re-running the failed jobs of ${what} (${run.name} on ${run.headBranch}) as attempt ${run.attempt + 1}: ${run.url}`,
+      };
+    },
+  };
+}
+
 export function createGitHubActions(deps: GitHubActionDeps): Array<ActionDefinition<never>> {
   return [
     createDispatchWorkflowAction(deps),
@@ -292,5 +336,6 @@ export function createGitHubActions(deps: GitHubActionDeps): Array<ActionDefinit
     createCommentAction(deps),
     createDeploymentAction(deps),
     createDeploymentStatusAction(deps),
+    createRerunFailedJobsAction(deps),
   ] as unknown as Array<ActionDefinition<never>>;
 }

@@ -20,12 +20,16 @@ describe('the action catalog', () => {
       'github.comment': false,
       'github.create-deployment': false,
       'github.deployment-status': true,
+      'github.rerun-failed-jobs': false,
       'k8s.set-image': true,
       'k8s.restart': false,
       'k8s.scale': true,
       'k8s.rollout-undo': false,
       'k8s.wait-rollout': true,
       'k8s.logs': true,
+      'k8s.deployment': true,
+      'k8s.describe': true,
+      'k8s.events': true,
     });
     expect([...catalog.values()].every((action) => action.summary.length > 0)).toBe(true);
     expect(catalog.get('wait-until')?.rawInputs).toEqual(['condition']);

@@ -7,6 +7,7 @@ import {
   createDispatchWorkflowAction,
   createGitHubActions,
   createIssueAction,
+  createRerunFailedJobsAction,
 } from '../../../src/workflows/actions/github-actions.ts';
 import { type GitHubRig, startGitHubRig } from '../../support/github-rig.ts';
 import { actionContext, type TestContext } from './action-context.ts';
@@ -48,6 +49,7 @@ describe('the github.* actions', () => {
       'github.comment': false,
       'github.create-deployment': false,
       'github.deployment-status': true,
+      'github.rerun-failed-jobs': false,
     });
     const comment = createCommentAction({});
     await expect(run(comment, { repository: 'acme/api', number: 1, body: 'hi' }, actionContext())).rejects.toMatchObject({
@@ -162,5 +164,29 @@ describe('issues, comments and deployments', () => {
     rig = await startGitHubRig({ policy: { repositories: ['acme/web'] } });
     await expect(run(createIssueAction({ github: rig.ops }), { repository: 'acme/api', title: 'x' }, actionContext())).rejects.toMatchObject({ code: 'github_repository_not_allowed' });
     expect(rig.fake.requests()).toHaveLength(0);
+  });
+});
+
+describe('github.rerun-failed-jobs', () => {
+  const REPO = 'octo-org/octo-repo';
+
+  it('re-runs the failed jobs of a failed run as its next attempt', async () => {
+    rig = await startGitHubRig();
+    rig.fake.addWorkflowRun({ repo: REPO, run: { id: 501, run_attempt: 1, status: 'completed', conclusion: 'failure' }, jobs: { 1: [{ id: 9001, conclusion: 'failure' }] } });
+    const outcome = await run(createRerunFailedJobsAction({ github: rig.ops }), { repository: REPO, run_id: '501' }, actionContext({ clock: rig.clock }));
+    expect(outcome.result).toMatchObject({ rerun: true, runId: 501, attempt: 2 });
+    expect(rig.fake.requests({ method: 'POST' }).map((r) => r.path)).toEqual([`/repos/${REPO}/actions/runs/501/rerun-failed-jobs`]);
+  });
+
+  it('leaves a run alone that is still going (refused) or has passed since (nothing to do), and under DRY_RUN sends nothing', async () => {
+    rig = await startGitHubRig();
+    rig.fake.addWorkflowRun({ repo: REPO, run: { id: 502, run_attempt: 1, status: 'in_progress', conclusion: null } });
+    rig.fake.addWorkflowRun({ repo: REPO, run: { id: 503, run_attempt: 2, status: 'completed', conclusion: 'success' } });
+    rig.fake.addWorkflowRun({ repo: REPO, run: { id: 504, run_attempt: 1, status: 'completed', conclusion: 'failure' } });
+    const action = createRerunFailedJobsAction({ github: rig.ops });
+    await expect(run(action, { repository: REPO, run_id: 502 }, actionContext({ clock: rig.clock }))).rejects.toMatchObject({ code: 'github_run_in_progress' });
+    expect((await run(action, { repository: REPO, run_id: 503 }, actionContext({ clock: rig.clock }))).result).toMatchObject({ rerun: false, conclusion: 'success' });
+    expect((await run(action, { repository: REPO, run_id: 504 }, actionContext({ clock: rig.clock, dryRun: true }))).log).toContain('would re-run the failed jobs of workflow run 504');
+    expect(rig.fake.requests({ method: 'POST' })).toEqual([]);
   });
 });
