@@ -53,6 +53,9 @@ import type { AlertTriage } from './alerts/triage-types.ts';
 import { type AlertRuntime, createAlertRuntime } from './alerts/alert-runtime.ts';
 import { createApproverCheck } from './workflows/approvers.ts';
 import { incidentPlaybookButtons } from './incidents/incident-playbooks.ts';
+import { alertGroupId } from './alerts/alert-group-id.ts';
+import { toAlertGroup } from './alerts/alert-group.ts';
+import { createAlertGroupRepo } from './store/alert-group-repo.ts';
 import { playbookViewCommands } from './slack/views/playbook-views.ts';
 import { createPlaybookRunner } from './workflows/playbook-runner.ts';
 import type { PlaybookRunner } from './workflows/playbook-runner-types.ts';
@@ -231,6 +234,7 @@ export function createApp(deps: AppDeps): OpsApp {
   const autorun = createAutorunSwitch(store);
   // Incidents (issue 6): declare, channel or thread, timeline, paging and PagerDuty, postmortem.
   // Reads the escalation file now (a bad one stops start-up); its timers start in start().
+  const incidentAlertGroups = createAlertGroupRepo(store.db);
   const incidents = createIncidentRuntime({
     config,
     store,
@@ -244,7 +248,13 @@ export function createApp(deps: AppDeps): OpsApp {
     log,
     redact: (text) => redactor.redactString(text),
     // "Run playbook" buttons: playbooks matching the incident's linked alert groups, or the incident itself.
-    playbooksFor: (incident) => incidentPlaybookButtons(incident, { definitions: () => workflows.definitions.values() }),
+    playbooksFor: (incident) =>
+      incidentPlaybookButtons(incident, {
+        definitions: () => workflows.definitions.values(),
+        // The alerts that led to the incident carry the labels playbooks target.
+        linkedAlertGroups: (linked) =>
+          incidentAlertGroups.forIncident(linked.id).map((g) => ({ id: alertGroupId(g.id), group: toAlertGroup(g.key, incidentAlertGroups.alerts(g.id).map((a) => a.alert)) })),
+      }),
   });
   // Playbooks (issue 6): started by a click (`playbook run`, the incident and alert-group buttons)
   // or by the triage loop; medium and high risk wait for an approval first; the run's start,

@@ -102,17 +102,20 @@ export function createAlertTriageRunner(deps: AlertTriageRunnerDeps): AlertTriag
     }
     const at = clock.now();
     const summary = triageSummary(outcome);
-    deps.store.transaction(() => {
+    // Only an incident or a suggestion shows on the group's message; otherwise it is left as it is (chat.update is Tier 3).
+    const shown = deps.store.transaction(() => {
       const current = groups.get(id);
       const suggestion = suggestionFrom(outcome, group.groupId);
+      const linking = Boolean(outcome.incidentId && !current?.incidentId);
+      const suggesting = Boolean(suggestion && !current?.suggestion);
       groups.update(
         id,
         {
           triage: 'done',
           triagedAt: at,
           triageOutcome: summary,
-          ...(outcome.incidentId && !current?.incidentId ? { incidentId: outcome.incidentId } : {}),
-          ...(suggestion && !current?.suggestion ? { suggestion } : {}),
+          ...(linking ? { incidentId: outcome.incidentId } : {}),
+          ...(suggesting ? { suggestion } : {}),
         },
         at,
       );
@@ -125,9 +128,10 @@ export function createAlertTriageRunner(deps: AlertTriageRunnerDeps): AlertTriag
         args: JSON.stringify({ before: { triage: 'running', incidentId: current?.incidentId ?? null }, after: summary }),
         outcome: 'ok',
       });
+      return linking || suggesting;
     });
     runLog.info({ severity: summary.severity, accepted: summary.accepted, incident: summary.incidentId }, 'alert group triaged');
-    deps.onChanged(id);
+    if (shown) deps.onChanged(id);
   }
 
   return {

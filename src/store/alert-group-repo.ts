@@ -132,6 +132,8 @@ export interface AlertGroupRepo {
   triagePending(): number[];
   /** Newest first; `open`: those with an alert firing. */
   list(options: { open: boolean; limit: number }): StoredAlertGroup[];
+  /** Groups linked to an incident (newest first): what its playbook buttons are matched against. */
+  forIncident(incidentId: string): StoredAlertGroup[];
   /** Inserts the alert, or updates its status and content (counting the receipt). */
   upsertAlert(groupId: number, alert: NormalizedAlert, at: number): void;
   /** In order of first receipt. */
@@ -220,6 +222,7 @@ export function createAlertGroupRepo(db: Database.Database): AlertGroupRepo {
   const selectTriagePending = db.prepare<[], { id: number }>("SELECT id FROM alert_groups WHERE triage IN ('due', 'running') ORDER BY id");
   const selectOpen = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM alert_groups WHERE status = 'firing' ORDER BY id DESC LIMIT ?`);
   const selectAll = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM alert_groups ORDER BY id DESC LIMIT ?`);
+  const selectForIncident = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM alert_groups WHERE incident_id = ? ORDER BY id DESC LIMIT 20`);
   const upsert = db.prepare<{ groupId: number; fingerprint: string; status: string; name: string; severity: string | null; source: string; alert: string; at: number }, never>(
     `INSERT INTO alerts (group_id, fingerprint, status, name, severity, source, alert, first_seen_at, last_seen_at)
      VALUES (@groupId, @fingerprint, @status, @name, @severity, @source, @alert, @at, @at)
@@ -298,6 +301,7 @@ export function createAlertGroupRepo(db: Database.Database): AlertGroupRepo {
     undelivered: () => selectUndelivered.all().map((r) => r.id),
     triagePending: () => selectTriagePending.all().map((r) => r.id),
     list: ({ open, limit }) => (open ? selectOpen : selectAll).all(limit).map((row) => toGroup(row)!),
+    forIncident: (incidentId) => selectForIncident.all(incidentId).map((row) => toGroup(row)!),
     upsertAlert(groupId, alert, at) {
       upsert.run({ groupId, fingerprint: alert.fingerprint, status: alert.status, name: alert.name, severity: alert.severity ?? null, source: alert.source, alert: JSON.stringify(alert), at });
     },

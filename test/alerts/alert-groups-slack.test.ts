@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/local/emulator/types.ts';
 import { alertmanagerBody, postAlertWebhook, type AlertSpec } from '../support/alert-webhooks.ts';
@@ -287,5 +288,25 @@ describe('messages in an alert channel', () => {
     expect(groupReplies(o, parent!)).toHaveLength(1);
     expect(o.app.alerts.groups.get(1)).toMatchObject({ triage: 'skipped', triageNote: 'severity none' });
     expect(triageRuns(o)).toBe(0);
+  });
+});
+
+describe('an incident declared from an alert group', () => {
+  it('offers the playbooks matching the group, targeted by its alerts’ labels', async () => {
+    const o = await startOpsbot({ env: ENV, playbooksDir: fileURLToPath(new URL('../fixtures/playbooks', import.meta.url)) });
+    running.push(o);
+    o.app.store.roles.grant(ALICE, 'responder', 'test', o.clock.now());
+    await postAlertWebhook(o.url, alertmanagerBody([crashLooping('api-7d9f')]), { token: TOKEN });
+    await pass(o, GROUP_WAIT);
+    await o.emulator.slashCommand({ user: ALICE, channel: ALERTS, text: 'alerts declare AG-1' });
+    await o.settle();
+
+    const [incident] = o.app.incidents.list({ limit: 5 });
+    await o.emulator.slashCommand({ user: ALICE, channel: ALERTS, text: `incident show ${incident!.id}` });
+    await o.settle();
+    const buttons = JSON.stringify(o.emulator.ephemerals({ user: ALICE }).at(-1)?.blocks).match(/"value":"playbook run [^"\\]*(?:\\.[^"\\]*)*"/g) ?? [];
+    expect(buttons.map((b) => JSON.parse(`{${b}}`) as { value: string }).map((b) => b.value)).toEqual([
+      'playbook run pod-crash-looping namespace="shop" pod="api-7d9f" incident="INC-1" alert="AG-1"',
+    ]);
   });
 });
