@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { createDueTimer } from '../due-timer.ts';
 import type { AlertGroupRepo, StoredAlertGroup, TriageStatus } from '../store/alert-group-repo.ts';
 import type { AlertSilence, AlertSilenceRepo } from '../store/alert-silence-repo.ts';
 import type { Store } from '../store/types.ts';
@@ -37,46 +38,13 @@ export interface AlertSchedulerDeps {
   refresh?(groupId: number): void;
 }
 
-/** setTimeout holds at most 2^31-1 ms; a longer wait is taken in hops. */
-const MAX_WAIT_MS = 2 ** 31 - 1;
 const BATCH = 500;
 /** A group whose decision threw is looked at again after this long, not in a tight loop. */
 const RETRY_MS = 5_000;
 
 export function createAlertScheduler(deps: AlertSchedulerDeps): AlertScheduler {
   const { groups, clock, log } = deps;
-  let cancel: (() => void) | undefined;
-  let armedFor: number | undefined;
-  let stopped = true;
-
-  function arm(): void {
-    if (stopped) return;
-    let due: number | undefined;
-    try {
-      due = groups.nextDue();
-    } catch (err) {
-      log.error({ err }, 'alert scheduler: could not read what is due');
-      return;
-    }
-    if (due === armedFor && cancel) return;
-    cancel?.();
-    cancel = undefined;
-    armedFor = due;
-    if (due === undefined) return;
-    cancel = clock.setTimer(fire, Math.min(MAX_WAIT_MS, Math.max(0, due - clock.now())));
-  }
-
-  function fire(): void {
-    cancel = undefined;
-    armedFor = undefined;
-    if (stopped) return;
-    try {
-      runDue();
-    } catch (err) {
-      log.error({ err }, 'alert scheduler failed');
-    }
-    arm();
-  }
+  const timer = createDueTimer({ name: 'alert scheduler', clock, log, nextDue: () => groups.nextDue(), run: async () => void runDue() });
 
   function runDue(): number[] {
     const decided: Array<{ id: number; kind: NotificationKind }> = [];
@@ -149,19 +117,9 @@ export function createAlertScheduler(deps: AlertSchedulerDeps): AlertScheduler {
   }
 
   return {
-    start() {
-      stopped = false;
-      arm();
-    },
-    poke() {
-      arm();
-    },
-    stop() {
-      stopped = true;
-      cancel?.();
-      cancel = undefined;
-      armedFor = undefined;
-    },
+    start: () => timer.start(),
+    poke: () => timer.poke(),
+    stop: () => timer.stop(),
     runDue,
   };
 }

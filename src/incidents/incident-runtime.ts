@@ -18,7 +18,7 @@ import type { IncidentMetrics } from './incident-core.ts';
 import { createIncidentService, type IncidentService } from './incident-service.ts';
 import { createIncidentSlack, type IncidentSlack, type SlackCall } from './incident-slack.ts';
 import { createIncidentHandlers, incidentViewCommands } from './incident-slack-handlers.ts';
-import { createDueTimer } from './incident-timers.ts';
+import { createDueTimer } from '../due-timer.ts';
 import type { Incident } from './incident-types.ts';
 import { createPagerDutyClient } from './pagerduty-client.ts';
 import { createPagerDutySender } from './pagerduty-sender.ts';
@@ -100,7 +100,7 @@ export function createIncidentRuntime(deps: IncidentRuntimeDeps): IncidentRuntim
   };
 
   // The closures below run only after start(), when `service` exists.
-  const timers = createDueTimer({ clock, log, nextDue: () => service.nextDue(), run: () => service.runDue() });
+  const timers = createDueTimer({ name: 'incident timers', clock, log, nextDue: () => service.nextDue(), run: () => service.runDue() });
   const service: IncidentService = createIncidentService({
     repo,
     audit: store.audit,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
-import { createDueTimer } from '../../src/incidents/incident-timers.ts';
-import { capturingLogger } from '../commands/support.ts';
+import { ManualClock } from '../src/clock.ts';
+import { createDueTimer } from '../src/due-timer.ts';
+import { capturingLogger } from './commands/support.ts';
 
 /** The one clock timer behind every incident timer: it wakes for the earliest stored time. */
 
@@ -11,6 +11,7 @@ function setup(initial: number[]) {
   const runs: number[] = [];
   let fail = false;
   const timer = createDueTimer({
+    name: 'test timer',
     clock,
     log: capturingLogger().log,
     nextDue: () => (due.length > 0 ? Math.min(...due) : undefined),

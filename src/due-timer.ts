@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.ts';
+import type { Clock } from './clock.ts';
 
 /**
- * One clock timer for every incident timer. What is due lives in the database (next page, next
- * reminder, next PagerDuty attempt); this only arms the clock for the earliest of them, runs what
- * is due when it fires, and arms again. After a restart start() finds the stored times, and any
- * that passed while opsbot was down run at once.
+ * One clock timer for many durable ones. What is due lives in the database (an incident's next
+ * page, reminder or PagerDuty attempt; an alert group's next notification); this only arms the
+ * clock for the earliest of them, runs what is due when it fires, and arms again. After a restart
+ * start() finds the stored times, and any that passed while opsbot was down run at once.
  */
 
 export interface DueTimer {
@@ -20,7 +20,14 @@ export interface DueTimer {
 /** setTimeout holds at most 2^31-1 ms; a longer wait is taken in hops. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-export function createDueTimer(deps: { clock: Clock; log: Logger; nextDue: () => number | undefined; run: () => Promise<void> }): DueTimer {
+export function createDueTimer(deps: {
+  /** For log lines: `incident timers`, `alert scheduler`. */
+  name: string;
+  clock: Clock;
+  log: Logger;
+  nextDue: () => number | undefined;
+  run: () => Promise<void>;
+}): DueTimer {
   const { clock, log } = deps;
   let cancel: (() => void) | undefined;
   let armedFor: number | undefined;
@@ -33,7 +40,7 @@ export function createDueTimer(deps: { clock: Clock; log: Logger; nextDue: () =>
     try {
       due = deps.nextDue();
     } catch (err) {
-      log.error({ err }, 'incident timers: could not read what is due');
+      log.error({ err, timer: deps.name }, 'could not read what is due');
       return;
     }
     if (due === armedFor && cancel) return;
@@ -54,7 +61,7 @@ export function createDueTimer(deps: { clock: Clock; log: Logger; nextDue: () =>
       try {
         await deps.run();
       } catch (err) {
-        log.error({ err }, 'incident timers failed');
+        log.error({ err, timer: deps.name }, 'due timer run failed');
       }
     })().finally(() => {
       running = undefined;
