@@ -26,15 +26,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { createApp, type OpsApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createSlackEmulator } from '../src/local/emulator/index.ts';
 import type { EmulatedChannel, SlackEmulator } from '../src/local/emulator/types.ts';
-import { createLogger } from '../src/logger.ts';
-import { createRedactor } from '../src/redact.ts';
 import { alertmanagerBody, type AlertSpec } from '../test/support/alert-webhooks.ts';
+import type { OpsApp } from '../src/app.ts';
 import type { BenchContext, Benchmark } from './lib/benchmark.ts';
+import { createBenchOpsbot, startBenchEmulator } from './lib/bench-opsbot.ts';
 import { makeTempDir, removeTempDir } from './lib/processes.ts';
 import { type Row, row } from './lib/report.ts';
 import { createSchemaMessagesApi, type SchemaMessagesApi } from './lib/schema-messages-api.ts';
@@ -43,8 +39,6 @@ import { SteppedClock } from './lib/stepped-clock.ts';
 const NAME = 'alert intake';
 const CHANNEL = 'C0ALERTS';
 const TOKEN = 'bench-alertmanager-token-0123456789';
-const SIGNING_SECRET = 'bench-signing-secret-0123456789';
-const BOT_TOKEN = 'xoxb-1111-2222-benchtoken';
 const GROUP_WAIT_MS = 30_000;
 const IN_FLIGHT = 4;
 const QUIET_MS = 10;
@@ -89,40 +83,20 @@ async function startRig(dir: string): Promise<Rig> {
   // Bolt checks request timestamps against the real clock, so the clock starts at real now.
   const clock = new SteppedClock(Date.now());
   const channels: EmulatedChannel[] = [{ id: CHANNEL, name: 'alerts', members: ['U0ALICE', 'U0OPSBOT'] }];
-  const emulator = createSlackEmulator({ clock, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, channels, enforceRateLimits: true });
-  await emulator.start();
+  const emulator = await startBenchEmulator(clock, { channels });
   mkdirSync(path.join(dir, 'playbooks'));
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: emulator.apiUrl,
-    DATABASE_PATH: path.join(dir, 'opsbot.db'),
-    OPSBOT_CONFIG: path.join(dir, 'opsbot.yaml'),
-    LOG_LEVEL: 'warn',
-    ALERT_CHANNELS: CHANNEL,
-    ALERTMANAGER_WEBHOOK_TOKEN: TOKEN,
-    ALERT_GROUP_WAIT: `${GROUP_WAIT_MS / 1000}s`,
-    MAX_TRIAGE_ITERATIONS: String(MAX_TRIAGE_ITERATIONS),
-    ANTHROPIC_API_KEY: 'sk-ant-bench-0000000000000000',
-    ANTHROPIC_BASE_URL: llm.url,
-  };
-  const loaded = loadConfig(env, { readFile: (file) => (file === env.OPSBOT_CONFIG ? '' : undefined) });
-  const config = { ...loaded, http: { host: '127.0.0.1', port: 0 } };
-  const logs: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = createLogger({ level: config.logLevel, pretty: false, redactor: createRedactor(config.secrets), destination });
-  const app = createApp({
-    config,
-    log,
+  const { app, logs } = createBenchOpsbot({
+    dir,
     clock,
-    host: { hostname: 'bench', pid: process.pid, isProcessAlive: () => false },
-    workflowsDir: path.join(dir, 'workflows'),
-    playbooksDir: path.join(dir, 'playbooks'),
+    emulator,
+    env: {
+      ALERT_CHANNELS: CHANNEL,
+      ALERTMANAGER_WEBHOOK_TOKEN: TOKEN,
+      ALERT_GROUP_WAIT: `${GROUP_WAIT_MS / 1000}s`,
+      MAX_TRIAGE_ITERATIONS: String(MAX_TRIAGE_ITERATIONS),
+      ANTHROPIC_API_KEY: 'sk-ant-bench-0000000000000000',
+      ANTHROPIC_BASE_URL: llm.url,
+    },
   });
   let url: string;
   try {

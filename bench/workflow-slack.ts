@@ -31,16 +31,12 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { createApp, type OpsApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createSlackEmulator } from '../src/local/emulator/index.ts';
 import type { EmulatedChannel, EmulatedUser, RecordedCall, SlackEmulator } from '../src/local/emulator/types.ts';
-import { createLogger } from '../src/logger.ts';
-import { createRedactor } from '../src/redact.ts';
 import { runMessage } from '../src/slack/views/workflow-views.ts';
 import { FINISHED_RUN_STATUSES } from '../src/store/types.ts';
+import type { OpsApp } from '../src/app.ts';
 import type { BenchContext, Benchmark } from './lib/benchmark.ts';
+import { createBenchOpsbot, startBenchEmulator } from './lib/bench-opsbot.ts';
 import { makeTempDir, removeTempDir } from './lib/processes.ts';
 import { type Row, row } from './lib/report.ts';
 import { SteppedClock } from './lib/stepped-clock.ts';
@@ -51,8 +47,6 @@ const STEPS = 10;
 const WORKFLOW = 'noop-10';
 const CHANNELS = ['C0BENCH1', 'C0BENCH2', 'C0BENCH3', 'C0BENCH4', 'C0BENCH5'];
 const USERS: EmulatedUser[] = Array.from({ length: 10 }, (_, i) => ({ id: `U0BENCH${String(i + 1).padStart(2, '0')}`, name: `bench${i + 1}` }));
-const SIGNING_SECRET = 'bench-signing-secret-0123456789';
-const BOT_TOKEN = 'xoxb-1111-2222-benchtoken';
 /** Real quiet on the emulator before the clock jumps to the next timer: loopback calls answer well within it. */
 const QUIET_MS = 10;
 /** Real-time step of the clock while runs execute. */
@@ -107,36 +101,9 @@ async function startRig(dir: string): Promise<Rig> {
   const clock = new SteppedClock(Date.now());
   const people = USERS.map((u) => u.id);
   const channels: EmulatedChannel[] = CHANNELS.map((id, i) => ({ id, name: `bench-${i + 1}`, members: [...people, 'U0OPSBOT'] }));
-  const emulator = createSlackEmulator({ clock, signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, users: USERS, channels, enforceRateLimits: true });
-  await emulator.start();
+  const emulator = await startBenchEmulator(clock, { channels, users: USERS });
 
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: emulator.apiUrl,
-    DATABASE_PATH: path.join(dir, 'opsbot.db'),
-    OPSBOT_CONFIG: path.join(dir, 'opsbot.yaml'),
-    LOG_LEVEL: 'warn',
-  };
-  const loaded = loadConfig(env, { readFile: (file) => (file === env.OPSBOT_CONFIG ? '' : undefined) });
-  const config = { ...loaded, http: { host: '127.0.0.1', port: 0 } };
-  const logs: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const log = createLogger({ level: config.logLevel, pretty: false, redactor: createRedactor(config.secrets), destination });
-  const app = createApp({
-    config,
-    log,
-    clock,
-    host: { hostname: 'bench', pid: process.pid, isProcessAlive: () => false },
-    workflowsDir,
-    playbooksDir: path.join(dir, 'playbooks'),
-    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-  });
+  const { app, logs } = createBenchOpsbot({ dir, clock, emulator, workflowsDir, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   try {
     const { url } = await app.start();
     emulator.setEventsUrl(`${url}/slack/events`);
