@@ -1,10 +1,11 @@
 import { formatDuration } from '../../duration.ts';
 import { OpsError, UserError } from '../../errors.ts';
 import { DEFAULT_TAIL_LINES, MAX_TAIL_LINES } from '../../integrations/kubernetes/kube-reads.ts';
-import type { KubeOps, KubeScope, KubeTarget, RolloutStatus, WriteResult } from '../../integrations/kubernetes/kube-types.ts';
+import type { KubeOps, KubeScope, RolloutStatus, WriteResult } from '../../integrations/kubernetes/kube-types.ts';
 import type { NewAuditEntry } from '../../store/types.ts';
 import type { ActionContext, ActionDefinition, ActionResult } from '../action.ts';
 import { type InputFields, inputFields } from './input-fields.ts';
+import { SCOPE_KEYS, needKube, scopeOf, whereText } from './k8s-action-input.ts';
 
 /**
  * `k8s.*` actions: the Kubernetes operations of `/ops k8s …` as workflow steps. Targets go
@@ -25,29 +26,12 @@ export const K8S_ACTION_NAMES = ['k8s.set-image', 'k8s.restart', 'k8s.scale', 'k
 
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const SCOPE_KEYS = ['context', 'namespace', 'environment'] as const;
 const DEFAULT_ROLLOUT_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_ROLLOUT_INTERVAL_MS = 5_000;
 const MIN_ROLLOUT_INTERVAL_MS = 1_000;
 
 interface Scoped {
   scope: KubeScope;
-}
-
-function need(deps: K8sActionDeps, action: string): KubeOps {
-  if (!deps.kube) throw new UserError('k8s_not_configured', `${action}: Kubernetes is not configured: set KUBECONFIG.`);
-  return deps.kube;
-}
-
-/** An empty value (a template over an empty param) leaves the choice to the policy, as leaving the key out does. */
-function scopeOf(fields: InputFields, input: Record<string, unknown>): KubeScope {
-  const scope: KubeScope = {};
-  for (const key of SCOPE_KEYS) {
-    if (input[key] === '') continue;
-    const value = fields.optionalString(key);
-    if (value !== undefined) scope[key] = value;
-  }
-  return scope;
 }
 
 function name(fields: InputFields, input: Record<string, unknown>, field: string, what: string): string {
@@ -62,7 +46,6 @@ function wholeNumber(fields: InputFields, input: Record<string, unknown>, field:
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? value : fields.fail(field, `a whole number from ${min} to ${max}`, raw);
 }
 
-const whereText = (t: KubeTarget) => `${t.context}/${t.namespace} (${t.environment})`;
 
 function writeOutcome(action: string, result: WriteResult, ctx: ActionContext, deps: K8sActionDeps, extra: Record<string, unknown>): ActionResult {
   const { target } = result;
@@ -221,7 +204,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
       idempotent: true,
       parse: parseSetImageInput,
       async run(input, ctx) {
-        const result = await setImage(need(deps, 'k8s.set-image'), input, ctx);
+        const result = await setImage(needKube(deps.kube, 'k8s.set-image'), input, ctx);
         const asked = 'reference' in input.image ? { image: input.image.reference } : { tag: input.image.tag };
         return writeOutcome('k8s.set-image', result, ctx, deps, { container: input.container, ...asked });
       },
@@ -234,7 +217,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
       idempotent: false,
       parse: (input) => parseDeploymentInput('k8s.restart', input).value,
       async run(input, ctx) {
-        const kube = need(deps, 'k8s.restart');
+        const kube = needKube(deps.kube, 'k8s.restart');
         const result = await kube.restart(kube.resolve(input.scope), input.deployment, { dryRun: ctx.dryRun });
         return writeOutcome('k8s.restart', result, ctx, deps, {});
       },
@@ -249,7 +232,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
         return { ...value, replicas: wholeNumber(fields, input, 'replicas', 0, 1_000) };
       },
       async run(input, ctx) {
-        const kube = need(deps, 'k8s.scale');
+        const kube = needKube(deps.kube, 'k8s.scale');
         const result = await kube.scale(kube.resolve(input.scope), input.deployment, input.replicas, { dryRun: ctx.dryRun });
         return writeOutcome('k8s.scale', result, ctx, deps, { replicas: input.replicas });
       },
@@ -266,7 +249,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
         return given ? { ...value, revision: wholeNumber(fields, input, 'revision', 1, Number.MAX_SAFE_INTEGER) } : value;
       },
       async run(input, ctx) {
-        const kube = need(deps, 'k8s.rollout-undo');
+        const kube = needKube(deps.kube, 'k8s.rollout-undo');
         const result = await kube.rollback(kube.resolve(input.scope), input.deployment, input.revision, { dryRun: ctx.dryRun });
         return writeOutcome('k8s.rollback', result, ctx, deps, input.revision !== undefined ? { revision: input.revision } : {});
       },
@@ -276,7 +259,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
       summary: 'Wait until a deployment has rolled out (kubectl rollout status), or time out',
       idempotent: true,
       parse: parseWaitRolloutInput,
-      run: (input, ctx) => waitRollout(need(deps, 'k8s.wait-rollout'), input, ctx),
+      run: (input, ctx) => waitRollout(needKube(deps.kube, 'k8s.wait-rollout'), input, ctx),
     }),
     define<LogsInput>({
       name: 'k8s.logs',
@@ -284,7 +267,7 @@ export function createK8sActions(deps: K8sActionDeps): Array<ActionDefinition<ne
       idempotent: true,
       parse: parseLogsInput,
       async run(input) {
-        const kube = need(deps, 'k8s.logs');
+        const kube = needKube(deps.kube, 'k8s.logs');
         const target = kube.resolve(input.scope);
         const text = await kube.logs(target, input.pod, {
           previous: input.previous,

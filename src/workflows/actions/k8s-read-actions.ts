@@ -1,9 +1,10 @@
 import { UserError } from '../../errors.ts';
 import { KIND_NAMES } from '../../integrations/kubernetes/kube-describe.ts';
 import { objectName, parseKindName } from '../../integrations/kubernetes/kube-names.ts';
-import type { DeploymentSummary, DescribableKind, EventSummary, KubeOps, KubeScope, KubeTarget } from '../../integrations/kubernetes/kube-types.ts';
+import type { DeploymentSummary, DescribableKind, EventSummary, KubeOps, KubeScope } from '../../integrations/kubernetes/kube-types.ts';
 import type { ActionDefinition, ActionResult } from '../action.ts';
 import { type InputFields, inputFields } from './input-fields.ts';
+import { SCOPE_KEYS, needKube, scopeOf, whereText } from './k8s-action-input.ts';
 
 /**
  * Read-only `k8s.*` actions, for playbooks that collect what a person needs before (or instead
@@ -19,23 +20,6 @@ export interface K8sReadActionDeps {
 
 export const K8S_READ_ACTION_NAMES = ['k8s.deployment', 'k8s.describe', 'k8s.events'] as const;
 
-const SCOPE_KEYS = ['context', 'namespace', 'environment'] as const;
-
-function need(deps: K8sReadActionDeps, action: string): KubeOps {
-  if (!deps.kube) throw new UserError('k8s_not_configured', `${action}: Kubernetes is not configured: set KUBECONFIG.`);
-  return deps.kube;
-}
-
-/** An empty value (a template over an empty param) leaves the choice to the policy, as leaving the key out does. */
-function scopeOf(fields: InputFields, input: Record<string, unknown>): KubeScope {
-  const scope: KubeScope = {};
-  for (const key of SCOPE_KEYS) {
-    if (input[key] === '') continue;
-    const value = fields.optionalString(key);
-    if (value !== undefined) scope[key] = value;
-  }
-  return scope;
-}
 
 /** A name the input gives, or undefined when it is absent or empty (a template over an empty param). */
 function optionalName(fields: InputFields, input: Record<string, unknown>, field: string, what: string): string | undefined {
@@ -58,7 +42,6 @@ function kindName(fields: InputFields, input: Record<string, unknown>, field: st
   }
 }
 
-const whereText = (t: KubeTarget) => `${t.context}/${t.namespace} (${t.environment})`;
 const eventLine = (e: EventSummary) => `${e.type} ${e.reason} ${e.object}${e.count > 1 ? ` (×${e.count})` : ''}: ${e.message}`;
 
 // --- k8s.deployment ------------------------------------------------------------------------
@@ -153,7 +136,7 @@ export function createK8sReadActions(deps: K8sReadActionDeps): Array<ActionDefin
       summary: 'A deployment’s replicas, readiness, revision and images — by name, or the one that runs a pod',
       idempotent: true,
       parse: parseDeploymentLookupInput,
-      run: (input) => lookUpDeployment(need(deps, 'k8s.deployment'), input),
+      run: (input) => lookUpDeployment(needKube(deps.kube, 'k8s.deployment'), input),
     }),
     define<DescribeInput>({
       name: 'k8s.describe',
@@ -161,7 +144,7 @@ export function createK8sReadActions(deps: K8sReadActionDeps): Array<ActionDefin
       idempotent: true,
       parse: parseDescribeInput,
       async run(input) {
-        const kube = need(deps, 'k8s.describe');
+        const kube = needKube(deps.kube, 'k8s.describe');
         const target = kube.resolve(input.scope);
         const described = await kube.describe(target, input.kind, input.name);
         const warnings = described.events.filter((e) => e.type === 'Warning').length;
@@ -175,7 +158,7 @@ export function createK8sReadActions(deps: K8sReadActionDeps): Array<ActionDefin
       idempotent: true,
       parse: parseEventsInput,
       async run(input) {
-        const kube = need(deps, 'k8s.events');
+        const kube = needKube(deps.kube, 'k8s.events');
         const target = kube.resolve(input.scope);
         const events = await kube.events(target, input.object ? { kind: KIND_NAMES[input.object.kind], name: input.object.name } : undefined);
         const what = input.object ? `${input.object.kind}/${input.object.name}` : `namespace ${target.namespace}`;
